@@ -1,0 +1,118 @@
+// The backend-specific half of core/db: scripts and transaction state go through the native handles
+// (sqlite3*, PGconn*) that SOCI exposes, because SOCI prepares one statement at a time.
+#include <calyx/db/dialect.hpp>
+
+#include <fmt/format.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <memory>
+
+namespace calyx::db::dialect {
+namespace {
+
+// SOCI includes sqlite3.h inside namespace sqlite_api (soci::sqlite3 is its backend factory).
+using sqlite_api::sqlite3;
+
+// SOCI's shared libraries do not export the backends' typeinfo, so dynamic_cast cannot link; the backend
+// name says which class it is.
+sqlite3* native_sqlite(soci::session& session) {
+  auto* backend = session.get_backend();
+  if (!backend || backend->get_backend_name() != "sqlite3") return nullptr;
+  return static_cast<soci::sqlite3_session_backend*>(backend)->conn_;
+}
+
+PGconn* native_postgresql(soci::session& session) {
+  auto* backend = session.get_backend();
+  if (!backend || backend->get_backend_name() != "postgresql") return nullptr;
+  return static_cast<soci::postgresql_session_backend*>(backend)->conn_;
+}
+
+Status execute_sqlite_script(soci::session& session, std::string_view sql) {
+  sqlite3* db = native_sqlite(session);
+  if (!db) return Error::internal("not an open SQLite session");
+  std::string text(sql);  // sqlite3_exec wants a NUL-terminated string
+  char* message = nullptr;
+  int rc = sqlite_api::sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return Ok{};
+  std::unique_ptr<char, decltype(&sqlite_api::sqlite3_free)> owned(message, &sqlite_api::sqlite3_free);
+  return Error::failed(message ? message : sqlite_api::sqlite3_errstr(rc));
+}
+
+Status execute_postgresql_script(soci::session& session, std::string_view sql) {
+  PGconn* conn = native_postgresql(session);
+  if (!conn) return Error::internal("not an open PostgreSQL session");
+  std::string text(sql);
+  // PQexec runs a multi-statement string with the simple query protocol; it returns the last result, and
+  // stops at the first failing statement.
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn, text.c_str()), &PQclear);
+  if (!result) return Error::unavailable(PQerrorMessage(conn));
+  auto status = PQresultStatus(result.get());
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) return Ok{};
+  std::string message = PQresultErrorMessage(result.get());
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return Error::failed(message);
+}
+
+}  // namespace
+
+void prepare_connection(soci::session& session, Backend backend, std::chrono::milliseconds busy_timeout) {
+  if (backend == Backend::sqlite) {
+    // busy_timeout first: switching to WAL needs a lock another connection may hold.
+    session << fmt::format("PRAGMA busy_timeout = {}", busy_timeout.count());
+    std::string mode;
+    session << "PRAGMA journal_mode = WAL", soci::into(mode);
+    session << "PRAGMA foreign_keys = ON";
+    session << "PRAGMA synchronous = NORMAL";
+  } else {
+    session << "SET client_min_messages TO WARNING";
+  }
+}
+
+Status execute_script(soci::session& session, Backend backend, std::string_view sql) {
+  return backend == Backend::sqlite ? execute_sqlite_script(session, sql)
+                                    : execute_postgresql_script(session, sql);
+}
+
+std::string_view begin_write_sql(Backend backend) {
+  return backend == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN";
+}
+
+bool in_transaction(soci::session& session, Backend backend) {
+  if (backend == Backend::sqlite) {
+    sqlite3* db = native_sqlite(session);
+    return db && sqlite_api::sqlite3_get_autocommit(db) == 0;
+  }
+  PGconn* conn = native_postgresql(session);
+  if (!conn) return false;
+  auto status = PQtransactionStatus(conn);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
+bool is_broken(soci::session& session, Backend backend) {
+  if (backend == Backend::sqlite) return native_sqlite(session) == nullptr;
+  PGconn* conn = native_postgresql(session);
+  return conn == nullptr || PQstatus(conn) != CONNECTION_OK;
+}
+
+bool is_valid_identifier(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  if (!(name[0] == '_' || (name[0] >= 'a' && name[0] <= 'z'))) return false;
+  for (char c : name) {
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+Result<std::string> quote_identifier(std::string_view name) {
+  if (!is_valid_identifier(name)) {
+    return Error::invalid_argument(fmt::format(
+        "'{}' is not a valid SQL identifier (lower-case letters, digits and '_', starting with a letter "
+        "or '_', at most 63 characters)",
+        name));
+  }
+  return fmt::format("\"{}\"", name);
+}
+
+}  // namespace calyx::db::dialect

@@ -1,0 +1,168 @@
+// The migrations engine: ledger table per scope, checksum verification, one transaction per migration,
+// serialized against concurrent runs by a database lock.
+#include <calyx/db/dialect.hpp>
+#include <calyx/migrations/migrator.hpp>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace calyx::migrations {
+namespace {
+
+constexpr std::string_view kLedgerDdl = R"(CREATE TABLE IF NOT EXISTS calyx_schema_migrations (
+  component TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  applied_at TEXT NOT NULL,
+  duration_ms BIGINT NOT NULL,
+  PRIMARY KEY (component, version)
+))";
+
+std::string utc_now() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(
+                                                  std::chrono::system_clock::now())));
+}
+
+// Opens a writing transaction scoped to `scope`: on PostgreSQL it takes the scope's advisory lock (so two
+// hosts migrating at once take turns) and points search_path at the scope's schema for this transaction only.
+void enter_scope(db::Lease& lease, const Scope& scope, const std::string& quoted_schema) {
+  if (lease.backend() != db::Backend::postgresql) return;
+  std::string key = "calyx_migrations:" + scope.schema + ":" + scope.component;
+  lease.session() << "SELECT pg_advisory_xact_lock(1131571576, hashtext(:key))", soci::use(key);
+  if (!quoted_schema.empty()) lease.session() << "SET LOCAL search_path TO " + quoted_schema;
+}
+
+Result<std::map<long long, AppliedMigration>> read_ledger(db::Lease& lease, const std::string& component) {
+  std::map<long long, AppliedMigration> rows;
+  AppliedMigration row;
+  soci::statement select = (lease.session().prepare << "SELECT version, name, checksum, applied_at "
+                                                       "FROM calyx_schema_migrations WHERE component = :component "
+                                                       "ORDER BY version",
+                            soci::into(row.version), soci::into(row.name), soci::into(row.checksum),
+                            soci::into(row.applied_at), soci::use(component));
+  select.execute();
+  while (select.fetch()) rows[row.version] = row;
+  return rows;
+}
+
+// Recorded migrations must all be known and unchanged, or the database and this binary disagree.
+Status verify_ledger(const std::map<long long, AppliedMigration>& ledger, const std::vector<Migration>& known,
+                     db::Backend backend, const Scope& scope) {
+  std::map<long long, const Migration*> by_version;
+  for (const auto& migration : known) by_version[migration.version] = &migration;
+  for (const auto& [version, row] : ledger) {
+    auto it = by_version.find(version);
+    if (it == by_version.end()) {
+      return Error::conflict(fmt::format(
+          "{} migration {:04}_{} is applied in the database but unknown to this build (is this an older "
+          "binary?)",
+          scope.component, version, row.name));
+    }
+    std::string checksum = it->second->checksum(backend);
+    if (checksum != row.checksum) {
+      return Error::conflict(fmt::format(
+          "{} migration {} was changed after it was applied (recorded checksum {}, file now {}); write a new "
+          "migration instead of editing an applied one",
+          scope.component, it->second->label(), row.checksum.substr(0, 12), checksum.substr(0, 12)));
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Migrator::Migrator(db::ConnectionPool& pool, Scope scope) : pool_(pool), scope_(std::move(scope)) {}
+
+Result<std::vector<AppliedMigration>> Migrator::applied() {
+  auto quoted = scope_.schema.empty() ? Result<std::string>(std::string()) : db::dialect::quote_identifier(scope_.schema);
+  if (!quoted) return quoted.error();
+  auto lease = pool_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    enter_scope(*lease, scope_, *quoted);
+    lease->session() << std::string(kLedgerDdl);
+    auto ledger = read_ledger(*lease, scope_.component);
+    tx.commit();
+    std::vector<AppliedMigration> out;
+    for (auto& [version, row] : *ledger) out.push_back(row);
+    return out;
+  } catch (const std::exception& e) {
+    return Error::failed(fmt::format("cannot read the migration ledger: {}", e.what()));
+  }
+}
+
+Result<std::vector<Migration>> Migrator::pending(const std::vector<Migration>& migrations) {
+  auto recorded = applied();
+  if (!recorded) return recorded.error();
+  std::map<long long, AppliedMigration> ledger;
+  for (auto& row : *recorded) ledger[row.version] = row;
+  if (auto ok = verify_ledger(ledger, migrations, pool_.backend(), scope_); !ok) return ok.error();
+  std::vector<Migration> out;
+  for (const auto& migration : migrations) {
+    if (!ledger.contains(migration.version)) out.push_back(migration);
+  }
+  return out;
+}
+
+Result<MigrationReport> Migrator::apply(const std::vector<Migration>& migrations) {
+  auto started = std::chrono::steady_clock::now();
+  if (!scope_.schema.empty() && pool_.backend() != db::Backend::postgresql) {
+    return Error::invalid_argument("a schema scope needs PostgreSQL; on SQLite a scope is a database file");
+  }
+  auto pending_migrations = pending(migrations);
+  if (!pending_migrations) return pending_migrations.error();
+  auto quoted = scope_.schema.empty() ? Result<std::string>(std::string()) : db::dialect::quote_identifier(scope_.schema);
+  if (!quoted) return quoted.error();
+
+  MigrationReport report;
+  report.already_applied = migrations.size() - pending_migrations->size();
+  auto lease = pool_.acquire();
+  if (!lease) return lease.error();
+  const db::Backend backend = pool_.backend();
+  for (const auto& migration : *pending_migrations) {
+    auto migration_started = std::chrono::steady_clock::now();
+    std::string label = migration.label();
+    try {
+      db::Transaction tx(*lease);
+      enter_scope(*lease, scope_, *quoted);
+      // Another process may have applied it since we looked; the lock we now hold makes this check final.
+      auto ledger = read_ledger(*lease, scope_.component);
+      if (ledger->contains(migration.version)) {
+        if (auto ok = verify_ledger(*ledger, migrations, backend, scope_); !ok) return ok.error();
+        ++report.already_applied;
+        continue;
+      }
+      if (auto ran = db::dialect::execute_script(lease->session(), backend, migration.sql_for(backend)); !ran) {
+        return Error::failed(fmt::format("{} migration {} failed and was rolled back: {}", scope_.component, label,
+                                         ran.error().message()));
+      }
+      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                           migration_started);
+      long long duration_ms = elapsed.count();
+      std::string checksum = migration.checksum(backend), applied_at = utc_now();
+      lease->session() << "INSERT INTO calyx_schema_migrations "
+                          "(component, version, name, checksum, applied_at, duration_ms) "
+                          "VALUES (:component, :version, :name, :checksum, :applied_at, :duration_ms)",
+          soci::use(scope_.component), soci::use(migration.version), soci::use(migration.name),
+          soci::use(checksum), soci::use(applied_at), soci::use(duration_ms);
+      tx.commit();
+      spdlog::info("applied {} migration {}{} in {} ms", scope_.component, label,
+                   scope_.schema.empty() ? "" : " to schema " + scope_.schema, duration_ms);
+      report.applied.push_back(label);
+    } catch (const std::exception& e) {
+      return Error::failed(
+          fmt::format("{} migration {} failed and was rolled back: {}", scope_.component, label, e.what()));
+    }
+  }
+  report.duration =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return report;
+}
+
+}  // namespace calyx::migrations
