@@ -12,7 +12,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace calyx::config {
 namespace {
@@ -360,12 +361,13 @@ Status ensure_secret_key(Settings& settings) {
   randombytes_buf(bytes, sizeof bytes);
   char hex[sizeof bytes * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
-  {
-    std::ofstream out(file, std::ios::trunc);
-    out << hex << '\n';
-    if (!out) return Error::unavailable(fmt::format("CALYX_VAR_DIR: cannot write {}", file.string()));
-  }
-  ::chmod(file.c_str(), 0600);
+  // Created with mode 0600 from the start: the key is never readable by others, not even for a moment.
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::unavailable(fmt::format("CALYX_VAR_DIR: cannot create {}", file.string()));
+  std::string line = std::string(hex) + "\n";
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!written) return Error::unavailable(fmt::format("CALYX_VAR_DIR: cannot write {}", file.string()));
   settings.secret_key = hex;
   return Ok{};
 }

@@ -1,0 +1,123 @@
+// The `calyx` binary as an operator meets it: help, version, usage errors, configuration errors before
+// anything is served, `calyx migrate` on both backends, and SIGTERM draining an in-flight request.
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/test_database.hpp"
+
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+using namespace calyx;
+using calyx::testing::Process;
+using calyx::testing::run_calyx;
+using calyx::testing::TempDir;
+
+TEST_CASE("calyx --version and --help") {
+  TempDir dir;
+  auto version = run_calyx({"--version"}, {}, dir.path());
+  CHECK(version.exit_code == 0);
+  CHECK(version.out == "calyx " CALYX_VERSION "\n");
+
+  auto help = run_calyx({"--help"}, {}, dir.path());
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("serve") != std::string::npos);
+  CHECK(help.out.find("migrate") != std::string::npos);
+}
+
+TEST_CASE("an unknown command or a bad flag prints usage and exits non-zero") {
+  TempDir dir;
+  for (auto args : std::vector<std::vector<std::string>>{{"frobnicate"}, {"serve", "--frobnicate"}, {}}) {
+    auto result = run_calyx(args, {}, dir.path());
+    CAPTURE(result.err);
+    CHECK(result.exit_code != 0);
+    CHECK(result.err.find("Usage: calyx") != std::string::npos);
+  }
+}
+
+TEST_CASE("a bad setting stops the program before it serves, naming the variable") {
+  TempDir dir;
+  auto result = run_calyx({"serve"}, {{"CALYX_LISTEN", "nowhere"}}, dir.path());
+  CHECK(result.exit_code == 1);
+  CHECK(result.err.find("calyx: error: CALYX_LISTEN: 'nowhere' is not HOST:PORT") != std::string::npos);
+
+  auto db = run_calyx({"migrate"}, {{"CALYX_DATABASE_URL", "postgresql://x@localhost/"}}, dir.path());
+  CHECK(db.exit_code == 1);
+  CHECK(db.err.find("CALYX_DATABASE_URL: postgresql URL has no database name") != std::string::npos);
+
+  auto production = run_calyx({"serve"}, {{"CALYX_ENV", "production"}}, dir.path());
+  CHECK(production.exit_code == 1);
+  CHECK(production.err.find("CALYX_SECRET_KEY: not set") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "var" / "calyx.db"));  // refused before touching anything
+}
+
+TEST_CASE("calyx migrate applies the host migrations once and says what it did") {
+  testing::every_backend([](testing::TestDatabase& database) {
+    TempDir dir;
+    std::map<std::string, std::string> env{{"CALYX_DATABASE_URL", database.url_text()}};
+    auto first = run_calyx({"migrate"}, env, dir.path());
+    CAPTURE(first.err);
+    CHECK(first.exit_code == 0);
+    CHECK(first.out.find("applied 0001_create_platform_settings") != std::string::npos);
+    CHECK(first.out.find("migrated: 1 migration(s) applied now, 0 already applied") != std::string::npos);
+
+    auto second = run_calyx({"migrate"}, env, dir.path());
+    CHECK(second.exit_code == 0);
+    CHECK(second.out.find("up to date: 0 migration(s) applied now, 1 already applied") != std::string::npos);
+  });
+}
+
+TEST_CASE("calyx migrate on an unreachable database fails with a clear message") {
+  TempDir dir;
+  auto result =
+      run_calyx({"migrate"}, {{"CALYX_DATABASE_URL", "postgresql://calyx:pw@127.0.0.1:1/calyx"}}, dir.path());
+  CHECK(result.exit_code == 1);
+  CHECK(result.err.find("cannot connect to postgresql://calyx:***@127.0.0.1:1/calyx") != std::string::npos);
+}
+
+TEST_CASE("production serve refuses pending migrations") {
+  TempDir dir;
+  std::map<std::string, std::string> env{{"CALYX_ENV", "production"},
+                                         {"CALYX_SECRET_KEY", std::string(48, 's')},
+                                         {"CALYX_LISTEN", "127.0.0.1:0"}};
+  auto refused = run_calyx({"serve"}, env, dir.path());
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("1 host migration(s) pending (first: 0001_create_platform_settings); run `calyx "
+                         "migrate`") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM lets an in-flight request finish, then calyx serve exits 0") {
+  TempDir dir;
+  Process server(CALYX_BINARY, {"serve"},
+                 {{"CALYX_LISTEN", "127.0.0.1:0"}, {"CALYX_HTTP_THREADS", "2"}, {"CALYX_SHUTDOWN_TIMEOUT_MS", "5000"}},
+                 dir.path());
+  auto log = server.wait_for_error_text("listening on http://127.0.0.1:", std::chrono::seconds(20));
+  REQUIRE(log);
+  std::smatch match;
+  REQUIRE(std::regex_search(*log, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)")));
+  auto port = static_cast<std::uint16_t>(std::stoi(match[1]));
+  CHECK(std::filesystem::exists(dir.path() / "var" / "secret_key"));  // development key generated
+  CHECK(log->find("development mode: applying 1 pending host migration(s)") != std::string::npos);
+
+  // Half a request is on the wire when the signal arrives.
+  testing::HttpConnection in_flight(port);
+  in_flight.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  server.signal(SIGTERM);
+  REQUIRE(server.wait_for_error_text("received SIGTERM", std::chrono::seconds(5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK_FALSE(server.wait(std::chrono::milliseconds(0)).has_value());  // still draining
+  in_flight.send("67890");
+  auto response = in_flight.read_response();
+  REQUIRE(response);
+  CHECK(response->status == 405);
+  CHECK(response->headers["connection"] == "close");
+
+  auto code = server.wait(std::chrono::seconds(10));
+  REQUIRE(code);
+  CHECK(*code == 0);
+  CHECK(server.errors().find("server stopped") != std::string::npos);
+}
