@@ -199,7 +199,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return send_error(make_response(fallback, bhttp::status::payload_too_large, "Request body too large\n"));
     }
     if (ec == beast::error::timeout) {
-      spdlog::info("access {} {} {} 408 {}ms (client too slow)", request_id_, remote_, method_, elapsed_ms());
+      spdlog::info("access {} {} {} {} 408 {}ms (client too slow)", request_id_, remote_, method_, target_,
+                   elapsed_ms());
       return close();  // a client that stalls gets no more of our time
     }
     if (ec.category() == beast::error_code(bhttp::error::end_of_stream).category() && ec != bhttp::error::end_of_stream &&
