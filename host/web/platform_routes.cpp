@@ -1,7 +1,7 @@
 // Liveness, readiness and the platform home page.
 #include "web/platform_routes.hpp"
 
-#include "web/html.hpp"
+#include <calyx/templates/template.hpp>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -49,7 +49,7 @@ void add_platform_routes(http::Router& router, db::ConnectionPool& pool, Platfor
   });
 
   router.add(verb::get, "/", http::Runs::on_worker, [&pool, info](const http::Request& request, const auto&) {
-    std::string name = escape_html(platform_name(pool));
+    std::string name = templates::escape_html(platform_name(pool));
     std::string body = fmt::format(
         R"(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -58,7 +58,7 @@ void add_platform_routes(http::Router& router, db::ConnectionPool& pool, Platfor
 <p>Calyx {1} is running on {2}. Tenant workspaces are served at <code>&lt;slug&gt;.{3}</code>.</p>
 <p><a href="/readyz">Readiness</a> · <a href="/healthz">Health</a></p></main></body></html>
 )",
-        name, escape_html(info.version), db::to_string(pool.backend()), escape_html(info.base_domain));
+        name, templates::escape_html(info.version), db::to_string(pool.backend()), templates::escape_html(info.base_domain));
     return http::make_response(request, http::bhttp::status::ok, std::move(body), "text/html; charset=utf-8");
   });
 }
