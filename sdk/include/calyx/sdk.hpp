@@ -1,0 +1,8 @@
+// The Calyx module SDK: include this one header to write a module. See docs/sdk.md.
+#pragma once
+
+#include <calyx/sdk/abi.hpp>
+#include <calyx/sdk/context.hpp>
+#include <calyx/sdk/json.hpp>
+#include <calyx/sdk/module.hpp>
+#include <calyx/sdk/text.hpp>
