@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 namespace calyx::modules {
@@ -218,6 +219,14 @@ Result<std::shared_ptr<const ModuleInfo>> ModuleLoader::load(const std::filesyst
   };
 
   // 1. Read the exported symbols from the file itself, without loading it.
+  {
+    char header[4] = {};
+    std::ifstream in(canonical, std::ios::binary);
+    in.read(header, sizeof header);
+    if (in.gcount() != 4 || std::string_view(header, 4) != "\x7f" "ELF") {
+      return refuse("not a shared library (no ELF header)");
+    }
+  }
   std::vector<std::string> entries;
   try {
     boost::dll::library_info info(canonical);
@@ -305,7 +314,11 @@ std::vector<ModuleLoader::Outcome> ModuleLoader::discover(const std::filesystem:
   }
   std::sort(files.begin(), files.end());
   std::vector<Outcome> outcomes;
-  for (const auto& file : files) outcomes.push_back(Outcome{file.string(), load(file)});
+  for (const auto& file : files) {
+    std::error_code ignored;
+    auto canonical = std::filesystem::canonical(file, ignored);
+    outcomes.push_back(Outcome{(canonical.empty() ? file : canonical).string(), load(file)});
+  }
   return outcomes;
 }
 

@@ -121,7 +121,9 @@ ModuleRegistry ModuleRegistry::build(std::vector<ModuleLoader::Outcome> outcomes
       status.module = outcome.module.value();
       status.loaded = true;
     } else {
+      // The loader's message starts with the file, which the status carries on its own.
       status.reason = outcome.module.error().message();
+      if (status.reason.starts_with(status.file + ": ")) status.reason.erase(0, status.file.size() + 2);
     }
     registry.statuses_.push_back(std::move(status));
   }

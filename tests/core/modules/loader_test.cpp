@@ -75,7 +75,7 @@ TEST_CASE("a module library exports nothing but its entry symbol") {
 }
 
 TEST_CASE("a file that is not a shared library is refused") {
-  CHECK(refusal("not_a_library").starts_with("not a shared library ("));
+  CHECK(refusal("not_a_library") == "not a shared library (no ELF header)");
 }
 
 TEST_CASE("a library without the entry symbol is refused") {

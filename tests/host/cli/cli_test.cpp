@@ -1,5 +1,6 @@
 // The `calyx` binary as an operator meets it: help, version, usage errors, configuration errors before
 // anything is served, `calyx migrate` on both backends, and SIGTERM draining an in-flight request.
+#include "support/fixture_modules.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/test_database.hpp"
@@ -120,4 +121,33 @@ TEST_CASE("SIGTERM lets an in-flight request finish, then calyx serve exits 0") 
   REQUIRE(code);
   CHECK(*code == 0);
   CHECK(server.errors().find("server stopped") != std::string::npos);
+}
+
+TEST_CASE("calyx module list shows every module with its status and the reason for a refusal") {
+  TempDir dir;
+  testing::ModulesDir modules({"good_alpha", "good_beta", "version_not_met", "not_a_library"});
+  auto result = run_calyx({"module", "list"}, {{"CALYX_MODULES_DIR", modules.path().string()}}, dir.path());
+  CAPTURE(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK(result.out.starts_with("CODE"));
+  auto line_of = [&](const std::string& needle) {
+    auto at = result.out.find(needle);
+    REQUIRE(at != std::string::npos);
+    auto start = result.out.rfind('\n', at) + 1;
+    return result.out.substr(start, result.out.find('\n', at) - start);
+  };
+  std::string beta = line_of("good_beta.so");
+  CHECK(beta.starts_with("beta "));
+  CHECK(beta.find("0.3.1") != std::string::npos);
+  CHECK(beta.find("1.0") != std::string::npos);
+  CHECK(beta.find("alpha ^1.0") != std::string::npos);
+  CHECK(beta.ends_with("loaded"));
+  CHECK(line_of("version_not_met.so").ends_with("refused: dependency version not met: needs 'alpha' ^2.0, found 1.2.0"));
+  CHECK(line_of("not_a_library.so").ends_with("refused: not a shared library (no ELF header)"));
+
+  auto empty = run_calyx({"module", "list"}, {{"CALYX_MODULES_DIR", dir.path().string()}}, dir.path());
+  CHECK(empty.out == "no modules in " + dir.path().string() + "\n");
+
+  auto no_subcommand = run_calyx({"module"}, {}, dir.path());
+  CHECK(no_subcommand.exit_code != 0);
 }

@@ -21,7 +21,7 @@ struct ModuleStatus {
   std::string file;
   std::shared_ptr<const ModuleInfo> module;  // null when refused before its description could be read
   bool loaded = false;
-  std::string reason;  // why it was refused
+  std::string reason;  // why it was refused (without the file name)
 };
 
 struct HookCall {
