@@ -12,6 +12,7 @@ function(calyx_embed_migrations target dir function)
     COMMAND ${CMAKE_COMMAND} -DOUTPUT=${output} -DFUNCTION=${function} "-DFILES=${sql_files}"
             -P ${CALYX_EMBED_SCRIPT}
     DEPENDS ${sql_files} ${CALYX_EMBED_SCRIPT}
-    COMMENT "Embedding migrations of ${dir}")
+    COMMENT "Embedding migrations of ${dir}"
+    VERBATIM)
   target_sources(${target} PRIVATE ${output})
 endfunction()

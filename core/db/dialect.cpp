@@ -7,6 +7,7 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace calyx::db::dialect {
@@ -113,6 +114,69 @@ Result<std::string> quote_identifier(std::string_view name) {
         name));
   }
   return fmt::format("\"{}\"", name);
+}
+
+}  // namespace calyx::db::dialect
+
+namespace calyx::db::dialect {
+
+std::string positional_to_named(std::string_view sql, std::size_t& count) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  count = 0;
+  std::size_t i = 0;
+  auto copy_until = [&](std::string_view end) {
+    auto stop = sql.find(end, i);
+    stop = stop == std::string_view::npos ? sql.size() : stop + end.size();
+    out.append(sql.substr(i, stop - i));
+    i = stop;
+  };
+  while (i < sql.size()) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {
+      // A quoted literal or identifier; a doubled quote inside it is an escaped quote.
+      std::size_t end = i + 1;
+      while (end < sql.size()) {
+        if (sql[end] == c) {
+          if (end + 1 < sql.size() && sql[end + 1] == c) {
+            end += 2;
+            continue;
+          }
+          break;
+        }
+        ++end;
+      }
+      end = std::min(end + 1, sql.size());
+      out.append(sql.substr(i, end - i));
+      i = end;
+    } else if (sql.substr(i, 2) == "--") {
+      copy_until("\n");
+    } else if (sql.substr(i, 2) == "/*") {
+      copy_until("*/");
+    } else if (c == '$') {
+      // PostgreSQL dollar quoting: $tag$ ... $tag$ (the tag may be empty).
+      auto close = sql.find('$', i + 1);
+      std::string_view tag = close == std::string_view::npos ? std::string_view() : sql.substr(i, close - i + 1);
+      bool is_tag = !tag.empty() && std::all_of(tag.begin() + 1, tag.end() - 1, [](char t) {
+        return (t >= 'a' && t <= 'z') || (t >= 'A' && t <= 'Z') || (t >= '0' && t <= '9') || t == '_';
+      });
+      if (is_tag) {
+        out.append(tag);
+        i += tag.size();
+        copy_until(tag);
+      } else {
+        out += c;
+        ++i;
+      }
+    } else if (c == '?') {
+      out += ":p" + std::to_string(++count);
+      ++i;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
 }
 
 }  // namespace calyx::db::dialect

@@ -42,3 +42,11 @@ bool is_valid_identifier(std::string_view name);
 Result<std::string> quote_identifier(std::string_view name);
 
 }  // namespace calyx::db::dialect
+
+namespace calyx::db::dialect {
+
+// Rewrites `?` placeholders (outside quotes, comments and dollar-quoted bodies) to SOCI's named ones,
+// `:p1`, `:p2`, …; `count` receives how many there were.
+std::string positional_to_named(std::string_view sql, std::size_t& count);
+
+}  // namespace calyx::db::dialect

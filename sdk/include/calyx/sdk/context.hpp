@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -44,9 +45,12 @@ inline Failure unavailable(const std::string& message) { return Failure(CALYX_UN
 class Param {
  public:
   Param(std::nullptr_t) { value_.type = CALYX_VALUE_NULL; }
-  Param(std::int64_t i) { value_.type = CALYX_VALUE_INT; value_.as.i = i; }
-  Param(int i) : Param(static_cast<std::int64_t>(i)) {}
-  Param(bool b) : Param(static_cast<std::int64_t>(b ? 1 : 0)) {}
+  template <typename T>
+    requires std::is_integral_v<T>
+  Param(T i) {  // every integer type, and bool as 0/1
+    value_.type = CALYX_VALUE_INT;
+    value_.as.i = static_cast<std::int64_t>(i);
+  }
   Param(double r) { value_.type = CALYX_VALUE_REAL; value_.as.r = r; }
   Param(std::string_view s) { value_.type = CALYX_VALUE_TEXT; value_.as.s = to_calyx_str(s); }
   Param(const std::string& s) : Param(std::string_view(s)) {}

@@ -1,0 +1,57 @@
+// The database behind a module call: statements run in the data scope the host chose for the call's tenant
+// (a pool, and on PostgreSQL a schema), inside one transaction per call that commits when the callback
+// succeeds and rolls back when it fails; a module's own begin/commit/rollback nest as savepoints. Module
+// settings live in the host's database (calyx_module_settings), keyed by tenant and module.
+// Thread-safety: one instance per call, used by that call's thread only.
+#pragma once
+
+#include <calyx/db/pool.hpp>
+#include <calyx/modules/call.hpp>
+#include <calyx/modules/registry.hpp>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace calyx::modules {
+
+// Where a tenant's module data lives.
+struct DataScope {
+  db::ConnectionPool* pool = nullptr;  // the tenant's database
+  std::string schema;                  // PostgreSQL schema to scope statements to; empty: the pool's default
+};
+
+class DatabaseCallServices : public CallServices {
+ public:
+  // `host_pool` holds calyx_module_settings; `registry` and `active_modules` serve run_hook.
+  DatabaseCallServices(DataScope scope, db::ConnectionPool& host_pool, const ModuleRegistry* registry,
+                       std::set<std::string, std::less<>> active_modules);
+  ~DatabaseCallServices() override;  // rolls back whatever is still open
+
+  // Ends the call's transaction: commit when `success`, otherwise roll back. Returns the commit's failure.
+  Status finish(bool success);
+
+  Result<std::int64_t> db_execute(calyx_call& call, std::string_view sql, std::span<const calyx_value> params) override;
+  Result<std::unique_ptr<RowCursor>> db_query(calyx_call& call, std::string_view sql,
+                                              std::span<const calyx_value> params) override;
+  Status db_begin(calyx_call& call) override;
+  Status db_commit(calyx_call& call) override;
+  Status db_rollback(calyx_call& call) override;
+  Result<std::string> settings_get(calyx_call& call) override;
+  Status settings_set(calyx_call& call, std::string_view json) override;
+  Result<std::string> run_hook(calyx_call& call, std::string_view point, std::string_view data_json) override;
+
+ private:
+  // The call's connection, with its transaction open and scoped; opened on first use.
+  Result<db::Lease*> connection(const calyx_call& call);
+
+  DataScope scope_;
+  db::ConnectionPool& host_pool_;
+  const ModuleRegistry* registry_;
+  std::set<std::string, std::less<>> active_;
+  std::optional<db::Lease> lease_;
+  int savepoints_ = 0;
+};
+
+}  // namespace calyx::modules

@@ -1,0 +1,304 @@
+// Module database access over SOCI with positional parameters, dynamic result rows, per-call transactions.
+#include <calyx/modules/database_services.hpp>
+
+#include <calyx/db/dialect.hpp>
+#include <calyx/modules/hooks.hpp>
+
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+
+namespace calyx::modules {
+namespace {
+
+// SOCI 4.0's backends classify few errors, so constraint violations are also recognised by the databases'
+// own wording (SQLite: "constraint failed"; PostgreSQL: "violates ... constraint").
+Error sql_error(const soci::soci_error& e) {
+  std::string message = e.get_error_message();
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  bool constraint = e.get_error_category() == soci::soci_error::constraint_violation ||
+                    message.find("constraint failed") != std::string::npos ||
+                    (message.find("violates") != std::string::npos && message.find("constraint") != std::string::npos);
+  if (constraint) return Error::conflict(message);
+  if (e.get_error_category() == soci::soci_error::connection_error) return Error::unavailable(message);
+  return Error::failed(message);
+}
+
+// Values bound to one statement; deques keep every element's address stable for SOCI.
+struct Bindings {
+  std::deque<long long> integers;
+  std::deque<double> reals;
+  std::deque<std::string> texts;
+  std::deque<soci::indicator> indicators;
+
+  void bind(soci::statement& statement, std::span<const calyx_value> params) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      std::string name = "p" + std::to_string(i + 1);
+      const calyx_value& v = params[i];
+      soci::indicator& indicator = indicators.emplace_back(soci::i_ok);
+      switch (v.type) {
+        case CALYX_VALUE_INT: statement.exchange(soci::use(integers.emplace_back(v.as.i), indicator, name)); break;
+        case CALYX_VALUE_REAL: statement.exchange(soci::use(reals.emplace_back(v.as.r), indicator, name)); break;
+        case CALYX_VALUE_TEXT:
+        case CALYX_VALUE_BLOB:
+          statement.exchange(soci::use(
+              texts.emplace_back(v.as.s.data ? std::string(v.as.s.data, v.as.s.len) : std::string()), indicator, name));
+          break;
+        default:
+          indicator = soci::i_null;
+          statement.exchange(soci::use(texts.emplace_back(), indicator, name));
+      }
+    }
+  }
+};
+
+// Prepares `sql` (with `?` placeholders) and binds `params`; refuses a parameter count mismatch.
+Status prepare(soci::statement& statement, Bindings& bindings, std::string_view sql, std::span<const calyx_value> params) {
+  std::size_t placeholders = 0;
+  std::string translated = db::dialect::positional_to_named(sql, placeholders);
+  if (placeholders != params.size()) {
+    return Error::invalid_argument(
+        fmt::format("the statement has {} '?' placeholder(s) but {} parameter(s) were given", placeholders, params.size()));
+  }
+  bindings.bind(statement, params);
+  statement.alloc();
+  statement.prepare(translated);
+  return Ok{};
+}
+
+class SociRowCursor : public RowCursor {
+ public:
+  explicit SociRowCursor(soci::session& session) : statement_(session) {}
+
+  Status open(std::string_view sql, std::span<const calyx_value> params) {
+    statement_.exchange(soci::into(row_));
+    if (auto ok = prepare(statement_, bindings_, sql, params); !ok) return ok;
+    statement_.define_and_bind();
+    statement_.execute(false);
+    return Ok{};
+  }
+
+  int next() override {
+    try {
+      if (!statement_.fetch()) return 0;
+      texts_.assign(row_.size(), std::string());
+      if (names_.empty()) {
+        for (std::size_t i = 0; i < row_.size(); ++i) names_.push_back(row_.get_properties(i).get_name());
+      }
+      return 1;
+    } catch (const soci::soci_error& e) {
+      error_ = sql_error(e).message();
+      return -1;
+    }
+  }
+  std::size_t column_count() const override { return row_.size(); }
+  std::string_view column_name(std::size_t column) const override {
+    return column < names_.size() ? std::string_view(names_[column]) : std::string_view();
+  }
+  void value(std::size_t column, calyx_value* out) override {
+    *out = calyx_value{};
+    if (column >= row_.size() || row_.get_indicator(column) == soci::i_null) return;
+    switch (row_.get_properties(column).get_data_type()) {
+      case soci::dt_integer: out->type = CALYX_VALUE_INT; out->as.i = row_.get<int>(column); return;
+      case soci::dt_long_long: out->type = CALYX_VALUE_INT; out->as.i = row_.get<long long>(column); return;
+      case soci::dt_unsigned_long_long:
+        out->type = CALYX_VALUE_INT;
+        out->as.i = static_cast<std::int64_t>(row_.get<unsigned long long>(column));
+        return;
+      case soci::dt_double: out->type = CALYX_VALUE_REAL; out->as.r = row_.get<double>(column); return;
+      case soci::dt_date: {
+        std::tm time = row_.get<std::tm>(column);
+        char buffer[32];
+        std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &time);
+        texts_[column] = buffer;
+        break;
+      }
+      default: texts_[column] = row_.get<std::string>(column); break;
+    }
+    out->type = CALYX_VALUE_TEXT;
+    out->as.s = calyx_str{texts_[column].data(), texts_[column].size()};
+  }
+  const std::string& error() const override { return error_; }
+
+ private:
+  soci::statement statement_;
+  soci::row row_;
+  Bindings bindings_;
+  std::vector<std::string> texts_;  // text of the current row's columns, valid until next()
+  std::vector<std::string> names_;  // column names (SOCI returns them by value)
+  std::string error_;
+};
+
+// Non-GET HTTP calls and every non-HTTP call may write: on SQLite they take the write lock up front.
+bool may_write(const calyx_call& call) {
+  return call.kind != CallKind::http || (call.request.method != "GET" && call.request.method != "HEAD");
+}
+
+}  // namespace
+
+DatabaseCallServices::DatabaseCallServices(DataScope scope, db::ConnectionPool& host_pool, const ModuleRegistry* registry,
+                                           std::set<std::string, std::less<>> active_modules)
+    : scope_(std::move(scope)), host_pool_(host_pool), registry_(registry), active_(std::move(active_modules)) {}
+
+DatabaseCallServices::~DatabaseCallServices() { (void)finish(false); }
+
+Result<db::Lease*> DatabaseCallServices::connection(const calyx_call& call) {
+  if (lease_) return &*lease_;
+  if (!scope_.pool) return Error::unavailable("this call has no tenant database (no tenant is in scope)");
+  auto lease = scope_.pool->acquire();
+  if (!lease) return lease.error();
+  lease_.emplace(std::move(lease.value()));
+  try {
+    db::Backend backend = lease_->backend();
+    lease_->session() << std::string(backend == db::Backend::sqlite && !may_write(call) ? "BEGIN" : db::dialect::begin_write_sql(backend));
+    if (!scope_.schema.empty()) {
+      auto quoted = db::dialect::quote_identifier(scope_.schema);
+      if (!quoted) return quoted.error();
+      if (backend != db::Backend::postgresql) return Error::invalid_argument("a schema scope needs PostgreSQL");
+      lease_->session() << "SET LOCAL search_path TO " + *quoted;
+    }
+  } catch (const soci::soci_error& e) {
+    lease_->discard();
+    lease_.reset();
+    return sql_error(e);
+  }
+  return &*lease_;
+}
+
+Status DatabaseCallServices::finish(bool success) {
+  if (!lease_) return Ok{};
+  Status outcome = Ok{};
+  try {
+    lease_->session() << (success ? "COMMIT" : "ROLLBACK");
+  } catch (const soci::soci_error& e) {
+    outcome = sql_error(e);
+    try {
+      lease_->session() << "ROLLBACK";
+    } catch (const soci::soci_error&) {
+      lease_->discard();
+    }
+  }
+  lease_.reset();
+  savepoints_ = 0;
+  return outcome;
+}
+
+Result<std::int64_t> DatabaseCallServices::db_execute(calyx_call& call, std::string_view sql,
+                                                      std::span<const calyx_value> params) {
+  auto lease = connection(call);
+  if (!lease) return lease.error();
+  try {
+    soci::statement statement((*lease)->session());
+    Bindings bindings;
+    if (auto ok = prepare(statement, bindings, sql, params); !ok) return ok.error();
+    statement.define_and_bind();
+    statement.execute(true);
+    return static_cast<std::int64_t>(statement.get_affected_rows());
+  } catch (const soci::soci_error& e) {
+    return sql_error(e);
+  }
+}
+
+Result<std::unique_ptr<RowCursor>> DatabaseCallServices::db_query(calyx_call& call, std::string_view sql,
+                                                                  std::span<const calyx_value> params) {
+  auto lease = connection(call);
+  if (!lease) return lease.error();
+  try {
+    auto cursor = std::make_unique<SociRowCursor>((*lease)->session());
+    if (auto ok = cursor->open(sql, params); !ok) return ok.error();
+    return std::unique_ptr<RowCursor>(std::move(cursor));
+  } catch (const soci::soci_error& e) {
+    return sql_error(e);
+  }
+}
+
+Status DatabaseCallServices::db_begin(calyx_call& call) {
+  auto lease = connection(call);
+  if (!lease) return lease.error();
+  try {
+    (*lease)->session() << fmt::format("SAVEPOINT calyx_sp_{}", ++savepoints_);
+    return Ok{};
+  } catch (const soci::soci_error& e) {
+    --savepoints_;
+    return sql_error(e);
+  }
+}
+
+Status DatabaseCallServices::db_commit(calyx_call& call) {
+  if (savepoints_ == 0) return Error::invalid_argument("commit without a matching begin");
+  auto lease = connection(call);
+  if (!lease) return lease.error();
+  try {
+    (*lease)->session() << fmt::format("RELEASE SAVEPOINT calyx_sp_{}", savepoints_--);
+    return Ok{};
+  } catch (const soci::soci_error& e) {
+    return sql_error(e);
+  }
+}
+
+Status DatabaseCallServices::db_rollback(calyx_call& call) {
+  if (savepoints_ == 0) return Error::invalid_argument("rollback without a matching begin");
+  auto lease = connection(call);
+  if (!lease) return lease.error();
+  try {
+    (*lease)->session() << fmt::format("ROLLBACK TO SAVEPOINT calyx_sp_{}", savepoints_);
+    (*lease)->session() << fmt::format("RELEASE SAVEPOINT calyx_sp_{}", savepoints_--);
+    return Ok{};
+  } catch (const soci::soci_error& e) {
+    return sql_error(e);
+  }
+}
+
+Result<std::string> DatabaseCallServices::settings_get(calyx_call& call) {
+  if (!call.module) return Error::internal("settings asked outside a module call");
+  auto lease = host_pool_.acquire();
+  if (!lease) return lease.error();
+  try {
+    std::string json;
+    soci::indicator indicator = soci::i_null;
+    long long tenant = call.tenant.id;
+    lease->session() << "SELECT settings FROM calyx_module_settings WHERE tenant_id = :t AND module = :m",
+        soci::into(json, indicator), soci::use(tenant), soci::use(call.module->code);
+    return indicator == soci::i_ok ? json : std::string("{}");
+  } catch (const soci::soci_error& e) {
+    return sql_error(e);
+  }
+}
+
+Status DatabaseCallServices::settings_set(calyx_call& call, std::string_view json) {
+  if (!call.module) return Error::internal("settings written outside a module call");
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(json, ec);
+  if (ec || !parsed.is_object()) return Error::invalid_argument("module settings must be a JSON object");
+  auto lease = host_pool_.acquire();
+  if (!lease) return lease.error();
+  try {
+    long long tenant = call.tenant.id;
+    std::string text(json);
+    lease->session() << "INSERT INTO calyx_module_settings (tenant_id, module, settings) VALUES (:t, :m, :s) "
+                        "ON CONFLICT (tenant_id, module) DO UPDATE SET settings = excluded.settings",
+        soci::use(tenant), soci::use(call.module->code), soci::use(text);
+    return Ok{};
+  } catch (const soci::soci_error& e) {
+    return sql_error(e);
+  }
+}
+
+Result<std::string> DatabaseCallServices::run_hook(calyx_call& call, std::string_view point, std::string_view data_json) {
+  if (!registry_) return Error::unavailable("hooks are not available in this call");
+  boost::system::error_code ec;
+  boost::json::parse(data_json, ec);
+  if (ec) return Error::invalid_argument("hook data must be JSON: " + ec.message());
+  // Handlers run for the same tenant and user, on this call's connection and inside its transaction.
+  auto outcome = execute_hooks(*registry_, point, std::string(data_json), active_, [&](calyx_call& inner) {
+    inner.tenant = call.tenant;
+    inner.user = call.user;
+    inner.services = this;
+  });
+  return outcome.data;
+}
+
+}  // namespace calyx::modules
