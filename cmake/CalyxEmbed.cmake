@@ -1,18 +1,23 @@
-# calyx_embed_migrations(<target> <dir> <function>) compiles every *.sql file of <dir> into <target>
-# and defines `std::vector<calyx::migrations::MigrationFile> <function>()` returning them, so migrations run
-# from the production binary with no source tree beside it.
-set(CALYX_EMBED_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/embed_sql.cmake)
+# calyx_embed_files(<target> <function> <dir> <glob>...) compiles the files of <dir> matching the globs into
+# <target> and defines `std::vector<calyx::EmbeddedFile> <function>()` returning them (names relative to
+# <dir>), so the production binary needs no source tree beside it: the host's migrations, the generator's
+# templates.
+set(CALYX_EMBED_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/embed_files.cmake)
 
-function(calyx_embed_migrations target dir function)
-  file(GLOB sql_files CONFIGURE_DEPENDS ${dir}/*.sql)
-  list(SORT sql_files)
+function(calyx_embed_files target function dir)
+  set(patterns "")
+  foreach(glob IN LISTS ARGN)
+    list(APPEND patterns ${dir}/${glob})
+  endforeach()
+  file(GLOB_RECURSE files CONFIGURE_DEPENDS ${patterns})
+  list(SORT files)
   set(output ${CMAKE_CURRENT_BINARY_DIR}/${function}.cpp)
   add_custom_command(
     OUTPUT ${output}
-    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${output} -DFUNCTION=${function} "-DFILES=${sql_files}"
+    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${output} -DFUNCTION=${function} -DBASE=${dir} "-DFILES=${files}"
             -P ${CALYX_EMBED_SCRIPT}
-    DEPENDS ${sql_files} ${CALYX_EMBED_SCRIPT}
-    COMMENT "Embedding migrations of ${dir}"
+    DEPENDS ${files} ${CALYX_EMBED_SCRIPT}
+    COMMENT "Embedding ${dir}"
     VERBATIM)
   target_sources(${target} PRIVATE ${output})
 endfunction()

@@ -66,35 +66,35 @@ Result<std::vector<Migration>> parse_migration_files(std::span<const MigrationFi
   };
   std::map<long long, Pending> by_version;
   for (const auto& file : files) {
-    auto parsed = parse_filename(file.filename);
+    auto parsed = parse_filename(file.name);
     if (!parsed) {
       return Error::invalid_argument(fmt::format(
           "migration file '{}' is badly named: expected NNNN_snake_name.sql, NNNN_snake_name.sqlite.sql or "
           "NNNN_snake_name.postgresql.sql",
-          file.filename));
+          file.name));
     }
     auto [it, inserted] = by_version.try_emplace(parsed->version);
     Pending& entry = it->second;
     if (inserted) {
       entry.migration.version = parsed->version;
       entry.migration.name = parsed->name;
-      entry.first_file = std::string(file.filename);
+      entry.first_file = std::string(file.name);
     } else if (entry.migration.name != parsed->name || entry.has_shared || !parsed->dialect) {
       return Error::invalid_argument(fmt::format("migration version {:04} is used by both '{}' and '{}'",
-                                                 parsed->version, entry.first_file, file.filename));
+                                                 parsed->version, entry.first_file, file.name));
     }
-    std::string sql(file.sql);
+    std::string sql(file.content);
     if (!parsed->dialect) {
       entry.has_shared = true;
       entry.migration.sqlite_sql = sql;
       entry.migration.postgresql_sql = sql;
     } else if (*parsed->dialect == db::Backend::sqlite) {
-      if (entry.has_sqlite) return Error::invalid_argument(fmt::format("duplicate migration file '{}'", file.filename));
+      if (entry.has_sqlite) return Error::invalid_argument(fmt::format("duplicate migration file '{}'", file.name));
       entry.has_sqlite = true;
       entry.migration.sqlite_sql = sql;
     } else {
       if (entry.has_postgresql) {
-        return Error::invalid_argument(fmt::format("duplicate migration file '{}'", file.filename));
+        return Error::invalid_argument(fmt::format("duplicate migration file '{}'", file.name));
       }
       entry.has_postgresql = true;
       entry.migration.postgresql_sql = sql;

@@ -29,6 +29,15 @@ int run(int argc, char** argv) {
   module_cmd->require_subcommand(1);
   auto* module_list_cmd =
       module_cmd->add_subcommand("list", "Modules found in CALYX_MODULES_DIR: version, ABI, dependencies, status");
+  auto* gen_cmd = app.add_subcommand("gen", "Generate code");
+  gen_cmd->require_subcommand(1);
+  auto* gen_module_cmd = gen_cmd->add_subcommand("module", "Write a new module project built against the Calyx SDK");
+  std::string gen_name, gen_code, gen_description, gen_path = ".";
+  gen_module_cmd->add_option("name", gen_name, "Display name, e.g. Helpdesk")->required();
+  gen_module_cmd->add_option("--code", gen_code, "Module code (default: from the name), e.g. helpdesk");
+  gen_module_cmd->add_option("--description", gen_description, "One line saying what the module does");
+  gen_module_cmd->add_option("--path", gen_path, "Directory in which <code>/ is created (default: .)");
+
   app.footer("Configuration comes from CALYX_* environment variables; see docs/operations.md.");
 
   try {
@@ -39,6 +48,7 @@ int run(int argc, char** argv) {
   if (serve_cmd->parsed()) return serve(config_file);
   if (migrate_cmd->parsed()) return migrate(config_file);
   if (module_list_cmd->parsed()) return module_list(config_file);
+  if (gen_module_cmd->parsed()) return gen_module(gen_name, gen_code, gen_description, gen_path);
   return fail("no command given");
 }
 

@@ -12,5 +12,6 @@ int run(int argc, char** argv);
 int serve(const std::string& config_file);
 int migrate(const std::string& config_file);
 int module_list(const std::string& config_file);
+int gen_module(const std::string& name, std::string code, const std::string& description, const std::string& path);
 
 }  // namespace calyx::cli

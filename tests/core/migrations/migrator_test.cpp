@@ -103,7 +103,7 @@ TEST_CASE("a migration that fails half-way leaves no trace and names itself and 
     CHECK(recorded->size() == 2);
 
     // Fixed, it applies from where it stopped.
-    files[2].sql = "CREATE TABLE audit (id INTEGER);";
+    files[2].content = "CREATE TABLE audit (id INTEGER);";
     auto resumed = migrator.apply(parse(files));
     REQUIRE(resumed.ok());
     CHECK(resumed->applied == std::vector<std::string>{"0003_broken", "0004_after"});
@@ -116,7 +116,7 @@ TEST_CASE("an applied migration that was edited is refused") {
     Migrator migrator(*pool, Scope{});
     REQUIRE(migrator.apply(parse(kTwo)).ok());
     auto edited = kTwo;
-    edited[1].sql = "ALTER TABLE contacts ADD COLUMN phone TEXT;";
+    edited[1].content = "ALTER TABLE contacts ADD COLUMN phone TEXT;";
     edited.push_back({"0003_more.sql", "CREATE TABLE more (id INTEGER);"});
     auto report = migrator.apply(parse(edited));
     REQUIRE_FALSE(report.ok());

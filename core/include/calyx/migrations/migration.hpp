@@ -5,6 +5,7 @@
 #pragma once
 
 #include <calyx/db/backend.hpp>
+#include <calyx/embedded_file.hpp>
 #include <calyx/result.hpp>
 
 #include <span>
@@ -14,11 +15,8 @@
 
 namespace calyx::migrations {
 
-// A migration file as embedded in a binary: its file name and its text.
-struct MigrationFile {
-  std::string_view filename;
-  std::string_view sql;
-};
+// A migration file as embedded in a binary: its file name and its SQL.
+using MigrationFile = EmbeddedFile;
 
 struct Migration {
   long long version = 0;     // NNNN, unique within one component

@@ -1,0 +1,6 @@
+CREATE TABLE guestbook_entries (
+  id BIGSERIAL PRIMARY KEY,
+  author TEXT NOT NULL,
+  message TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
