@@ -1,0 +1,77 @@
+// Tenancy: creating and managing tenants, their domains and their module subscriptions, and knowing where
+// each tenant's module data lives (its data scope). Every change bumps a version counter in the host's
+// database so that every running host notices it.
+// Thread-safety: all members are safe to call from several threads (pools are thread-safe; the scope cache
+// is locked).
+#pragma once
+
+#include <calyx/db/pool.hpp>
+#include <calyx/modules/database_services.hpp>
+#include <calyx/modules/registry.hpp>
+#include <calyx/tenancy/tenant.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace calyx::tenancy {
+
+struct TenancyOptions {
+  std::string schema_prefix = "tenant_";   // CALYX_TENANT_SCHEMA_PREFIX
+  bool create_schemas = true;               // CALYX_CREATE_TENANT_SCHEMAS
+  std::vector<std::string> reserved;        // CALYX_RESERVED_TENANTS
+  std::string sqlite_directory = "var/tenants";  // isolated SQLite tenants: one database file each
+};
+
+struct NewTenant {
+  std::string slug, name;
+  Isolation isolation = Isolation::isolated;
+  std::vector<std::string> domains;  // the first is the primary one
+  std::string parent_slug;           // empty: no parent
+  std::string database_url;          // enterprise only: the tenant's own database
+};
+
+class Tenancy {
+ public:
+  Tenancy(db::ConnectionPool& host, TenancyOptions options, const modules::ModuleRegistry& registry);
+  ~Tenancy();
+
+  // Creates a tenant with its domains and its data location, all or nothing; the error names the step.
+  Result<Tenant> create(const NewTenant& spec);
+  Result<std::vector<Tenant>> list();
+  Result<Tenant> find(std::string_view slug);
+  Status set_status(std::string_view slug, TenantStatus status);
+  // Soft delete (status deleted, data kept) or, with `purge`, removes the tenant's data and records.
+  Status remove(std::string_view slug, bool purge);
+
+  // Enables `code` and what it depends on: migrations in the tenant's scope, setup_tenant, the subscription,
+  // then the module_enabled hook. Returns the codes enabled now, dependencies first.
+  Result<std::vector<std::string>> enable_module(std::string_view slug, std::string_view code,
+                                                 std::string_view options_json = "{}");
+  // Stops routing to the module for the tenant and fires module_disabled; the data stays unless `purge`,
+  // which calls the module's cleanup_tenant.
+  Status disable_module(std::string_view slug, std::string_view code, bool purge);
+
+  // Where the tenant's module data lives (opening its database if it has one of its own).
+  Result<modules::DataScope> data_scope(const Tenant& tenant);
+  // The change counter: it moves whenever a tenant, domain or subscription changes.
+  Result<std::int64_t> version();
+
+  const modules::ModuleRegistry& registry() const { return registry_; }
+  db::ConnectionPool& host_pool() { return host_; }
+
+ private:
+  Result<db::ConnectionPool*> tenant_pool(const Tenant& tenant);
+  Status run_hook(const Tenant& tenant, std::string_view point, const std::string& data);
+
+  db::ConnectionPool& host_;
+  TenancyOptions options_;
+  const modules::ModuleRegistry& registry_;
+  std::mutex pools_mutex_;
+  std::map<std::int64_t, std::unique_ptr<db::ConnectionPool>> pools_;  // guarded by pools_mutex_
+};
+
+}  // namespace calyx::tenancy

@@ -1,0 +1,442 @@
+// Tenant lifecycle, domains, subscriptions and data scopes.
+#include <calyx/tenancy/tenancy.hpp>
+
+#include <calyx/db/dialect.hpp>
+#include <calyx/migrations/migrator.hpp>
+#include <calyx/modules/hooks.hpp>
+#include <calyx/tenancy/names.hpp>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+namespace calyx::tenancy {
+namespace {
+
+std::string utc_now() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
+}
+
+// Every change to tenants, domains or subscriptions moves the counter hosts watch; PostgreSQL also notifies.
+void bump_version(soci::session& session, db::Backend backend) {
+  session << "UPDATE calyx_tenancy_version SET version = version + 1 WHERE id = 1";
+  if (backend == db::Backend::postgresql) session << "NOTIFY calyx_tenancy";
+}
+
+std::string schema_for(const TenancyOptions& options, std::string_view slug) {
+  std::string schema = options.schema_prefix + std::string(slug);
+  std::replace(schema.begin(), schema.end(), '-', '_');
+  return schema;
+}
+
+Error db_error(const std::exception& e, std::string_view step) {
+  std::string message = e.what();
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return Error::failed(fmt::format("{}: {}", step, message));
+}
+
+modules::CallTenant call_tenant(const Tenant& tenant) {
+  return {tenant.id, tenant.slug, tenant.name, std::string(to_string(tenant.isolation))};
+}
+
+}  // namespace
+
+Tenancy::Tenancy(db::ConnectionPool& host, TenancyOptions options, const modules::ModuleRegistry& registry)
+    : host_(host), options_(std::move(options)), registry_(registry) {}
+
+Tenancy::~Tenancy() = default;
+
+Result<std::int64_t> Tenancy::version() {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    long long version = 0;
+    lease->session() << "SELECT version FROM calyx_tenancy_version WHERE id = 1", soci::into(version);
+    return static_cast<std::int64_t>(version);
+  } catch (const std::exception& e) {
+    return db_error(e, "reading the tenancy version");
+  }
+}
+
+Result<std::vector<Tenant>> Tenancy::list() {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  std::vector<Tenant> tenants;
+  try {
+    soci::rowset<soci::row> rows = (lease->session().prepare
+                                    << "SELECT id, slug, name, status, isolation, data_location, parent_id, created_at, "
+                                       "updated_at FROM calyx_tenants ORDER BY slug");
+    for (const auto& row : rows) {
+      Tenant t;
+      t.id = row.get_properties(0).get_data_type() == soci::dt_integer ? row.get<int>(0) : row.get<long long>(0);
+      t.slug = row.get<std::string>(1);
+      t.name = row.get<std::string>(2);
+      t.status = parse_status(row.get<std::string>(3)).value();
+      t.isolation = parse_isolation(row.get<std::string>(4)).value();
+      t.data_location = row.get<std::string>(5);
+      if (row.get_indicator(6) == soci::i_ok) {
+        t.parent_id = row.get_properties(6).get_data_type() == soci::dt_integer ? row.get<int>(6) : row.get<long long>(6);
+      }
+      t.created_at = row.get<std::string>(7);
+      t.updated_at = row.get<std::string>(8);
+      tenants.push_back(std::move(t));
+    }
+    std::map<std::int64_t, Tenant*> by_id;
+    for (auto& t : tenants) by_id[t.id] = &t;
+    long long tenant_id = 0;
+    std::string text;
+    int primary = 0;
+    soci::statement domains = (lease->session().prepare
+                                   << "SELECT tenant_id, host, is_primary FROM calyx_domains ORDER BY is_primary DESC, host",
+                               soci::into(tenant_id), soci::into(text), soci::into(primary));
+    domains.execute();
+    while (domains.fetch()) {
+      if (auto it = by_id.find(tenant_id); it != by_id.end()) it->second->domains.push_back(text);
+    }
+    soci::statement subscriptions = (lease->session().prepare << "SELECT tenant_id, module FROM calyx_subscriptions "
+                                                                 "WHERE status = 'active' ORDER BY module",
+                                     soci::into(tenant_id), soci::into(text));
+    subscriptions.execute();
+    while (subscriptions.fetch()) {
+      if (auto it = by_id.find(tenant_id); it != by_id.end()) it->second->modules.push_back(text);
+    }
+  } catch (const std::exception& e) {
+    return db_error(e, "listing tenants");
+  }
+  return tenants;
+}
+
+Result<Tenant> Tenancy::find(std::string_view slug) {
+  auto tenants = list();
+  if (!tenants) return tenants.error();
+  for (auto& tenant : *tenants) {
+    if (tenant.slug == slug) return tenant;
+  }
+  return Error::not_found(fmt::format("no tenant '{}'", slug));
+}
+
+Result<Tenant> Tenancy::create(const NewTenant& spec) {
+  if (auto ok = validate_slug(spec.slug, options_.reserved); !ok) return ok.error();
+  if (spec.name.empty() || spec.name.size() > 100) {
+    return Error::invalid_argument("a tenant name of 1 to 100 characters is required");
+  }
+  if (spec.isolation == Isolation::shared) {
+    return Error::invalid_argument(
+        "shared isolation is not available in this version; use --isolation isolated or enterprise");
+  }
+  std::vector<std::string> domains;
+  for (const auto& domain : spec.domains) {
+    auto normalized = normalize_domain(domain);
+    if (!normalized) return normalized.error();
+    if (std::find(domains.begin(), domains.end(), *normalized) != domains.end()) {
+      return Error::invalid_argument(fmt::format("domain '{}' is given twice", *normalized));
+    }
+    domains.push_back(*normalized);
+  }
+  if (find(spec.slug)) return Error::conflict(fmt::format("a tenant with slug '{}' already exists", spec.slug));
+  std::optional<std::int64_t> parent_id;
+  if (!spec.parent_slug.empty()) {
+    auto parent = find(spec.parent_slug);
+    if (!parent) return Error::not_found(fmt::format("parent tenant '{}' does not exist", spec.parent_slug));
+    parent_id = parent->id;
+  }
+
+  // Where the data will live; for a database of its own, prove it can be reached before anything is written.
+  std::string location;
+  std::optional<std::filesystem::path> created_file;
+  if (spec.isolation == Isolation::enterprise) {
+    if (spec.database_url.empty()) return Error::invalid_argument("an enterprise tenant needs --db-config with its database URL");
+    auto url = db::DatabaseUrl::parse(spec.database_url);
+    if (!url) return url.error().with_context("--db-config");
+    db::PoolOptions probe;
+    probe.size = 1;
+    auto pool = db::ConnectionPool::open(*url, probe);
+    if (!pool) return pool.error().with_context("step 'database'");
+    location = spec.database_url;
+  } else if (host_.backend() == db::Backend::postgresql) {
+    location = schema_for(options_, spec.slug);
+    if (!db::dialect::is_valid_identifier(location)) {
+      return Error::invalid_argument(fmt::format("schema name '{}' is not a valid identifier", location));
+    }
+  } else {
+    auto file = std::filesystem::path(options_.sqlite_directory) / (spec.slug + ".db");
+    if (std::filesystem::exists(file)) {
+      return Error::conflict(fmt::format("step 'database file': {} already exists; nothing was created", file.string()));
+    }
+    location = file.string();
+  }
+
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    auto& s = lease->session();
+    int taken = 0;
+    s << "SELECT COUNT(*) FROM calyx_tenants WHERE slug = :slug", soci::use(spec.slug), soci::into(taken);
+    if (taken) return Error::conflict(fmt::format("a tenant with slug '{}' already exists", spec.slug));
+    for (const auto& domain : domains) {
+      std::string owner;
+      soci::indicator indicator = soci::i_null;
+      s << "SELECT t.slug FROM calyx_domains d JOIN calyx_tenants t ON t.id = d.tenant_id WHERE d.host = :host",
+          soci::use(domain), soci::into(owner, indicator);
+      if (indicator == soci::i_ok) {
+        return Error::conflict(fmt::format("domain '{}' already belongs to tenant '{}'", domain, owner));
+      }
+    }
+    std::string now = utc_now(), isolation(to_string(spec.isolation));
+    long long parent = parent_id.value_or(0);
+    soci::indicator parent_indicator = parent_id ? soci::i_ok : soci::i_null;
+    s << "INSERT INTO calyx_tenants (slug, name, status, isolation, data_location, parent_id, created_at, updated_at) "
+         "VALUES (:slug, :name, 'active', :isolation, :location, :parent, :created, :updated)",
+        soci::use(spec.slug), soci::use(spec.name), soci::use(isolation), soci::use(location),
+        soci::use(parent, parent_indicator), soci::use(now), soci::use(now);
+    long long id = 0;
+    s << "SELECT id FROM calyx_tenants WHERE slug = :slug", soci::use(spec.slug), soci::into(id);
+    for (std::size_t i = 0; i < domains.size(); ++i) {
+      int primary = i == 0 ? 1 : 0;
+      s << "INSERT INTO calyx_domains (host, tenant_id, is_primary) VALUES (:host, :tenant, :primary)",
+          soci::use(domains[i]), soci::use(id), soci::use(primary);
+    }
+    if (spec.isolation == Isolation::isolated && host_.backend() == db::Backend::postgresql && options_.create_schemas) {
+      try {
+        s << "CREATE SCHEMA " + db::dialect::quote_identifier(location).value();
+      } catch (const std::exception& e) {
+        return db_error(e, "step 'schema'");
+      }
+    }
+    if (spec.isolation == Isolation::isolated && host_.backend() == db::Backend::sqlite) {
+      // Opened inside the transaction so that a file that cannot be created leaves no tenant behind.
+      std::error_code ec;
+      std::filesystem::create_directories(options_.sqlite_directory, ec);
+      db::PoolOptions probe;
+      probe.size = 1;
+      auto file_url = db::DatabaseUrl::parse("sqlite:" + location);
+      auto file_pool = file_url ? db::ConnectionPool::open(*file_url, probe) : Result<std::unique_ptr<db::ConnectionPool>>(file_url.error());
+      if (!file_pool) return file_pool.error().with_context("step 'database file'");
+      created_file = location;
+    }
+    bump_version(s, host_.backend());
+    tx.commit();
+  } catch (const std::exception& e) {
+    if (created_file) std::filesystem::remove(*created_file);
+    return db_error(e, "step 'tenant record'");
+  }
+  spdlog::info("tenant {} created ({}, {})", spec.slug, to_string(spec.isolation), location);
+  return find(spec.slug);
+}
+
+Status Tenancy::set_status(std::string_view slug, TenantStatus status) {
+  auto tenant = find(slug);
+  if (!tenant) return tenant.error();
+  if (tenant->status == TenantStatus::deleted && status != TenantStatus::deleted) {
+    return Error::conflict(fmt::format("tenant '{}' is deleted", slug));
+  }
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    std::string text(to_string(status)), now = utc_now(), name(slug);
+    lease->session() << "UPDATE calyx_tenants SET status = :status, updated_at = :now WHERE slug = :slug",
+        soci::use(text), soci::use(now), soci::use(name);
+    bump_version(lease->session(), host_.backend());
+    tx.commit();
+    return Ok{};
+  } catch (const std::exception& e) {
+    return db_error(e, "updating the tenant");
+  }
+}
+
+Result<db::ConnectionPool*> Tenancy::tenant_pool(const Tenant& tenant) {
+  bool own_database = tenant.isolation == Isolation::enterprise ||
+                      (tenant.isolation == Isolation::isolated && host_.backend() == db::Backend::sqlite);
+  if (!own_database) return &host_;
+  std::lock_guard lock(pools_mutex_);
+  if (auto it = pools_.find(tenant.id); it != pools_.end()) return it->second.get();
+  auto url = db::DatabaseUrl::parse(tenant.isolation == Isolation::enterprise ? tenant.data_location
+                                                                               : "sqlite:" + tenant.data_location);
+  if (!url) return url.error();
+  db::PoolOptions options;
+  options.size = 4;  // a tenant's own database gets a small pool of its own
+  auto pool = db::ConnectionPool::open(*url, options);
+  if (!pool) return pool.error();
+  return pools_.emplace(tenant.id, std::move(pool.value())).first->second.get();
+}
+
+Result<modules::DataScope> Tenancy::data_scope(const Tenant& tenant) {
+  auto pool = tenant_pool(tenant);
+  if (!pool) return pool.error();
+  bool schema = tenant.isolation == Isolation::isolated && host_.backend() == db::Backend::postgresql;
+  return modules::DataScope{*pool, schema ? tenant.data_location : std::string()};
+}
+
+Status Tenancy::run_hook(const Tenant& tenant, std::string_view point, const std::string& data) {
+  auto scope = data_scope(tenant);
+  if (!scope) return scope.error();
+  std::set<std::string, std::less<>> active(tenant.modules.begin(), tenant.modules.end());
+  modules::DatabaseCallServices services(*scope, host_, &registry_, active);
+  auto outcome = modules::execute_hooks(registry_, point, data, active, [&](calyx_call& call) {
+    call.tenant = call_tenant(tenant);
+    call.services = &services;
+  });
+  return services.finish(true);
+}
+
+Result<std::vector<std::string>> Tenancy::enable_module(std::string_view slug, std::string_view code,
+                                                        std::string_view options_json) {
+  auto tenant = find(slug);
+  if (!tenant) return tenant.error();
+  if (tenant->status == TenantStatus::deleted) return Error::conflict(fmt::format("tenant '{}' is deleted", slug));
+  if (!registry_.find(code)) {
+    for (const auto& status : registry_.statuses()) {
+      if (status.module && status.module->code == code && !status.loaded) {
+        return Error::not_found(fmt::format("module '{}' was refused: {}", code, status.reason));
+      }
+    }
+    return Error::not_found(fmt::format("no module '{}' is installed (see calyx module list)", code));
+  }
+  auto scope = data_scope(*tenant);
+  if (!scope) return scope.error().with_context("tenant data");
+  std::vector<std::string> enabled;
+  for (const modules::ModuleInfo* module : registry_.with_dependencies(code)) {
+    if (std::find(tenant->modules.begin(), tenant->modules.end(), module->code) != tenant->modules.end()) continue;
+    auto migrated = migrations::Migrator(*scope->pool, migrations::Scope{module->code, scope->schema}).apply(module->migrations);
+    if (!migrated) return migrated.error().with_context(fmt::format("enabling '{}': step 'migrations'", module->code));
+
+    std::set<std::string, std::less<>> active(tenant->modules.begin(), tenant->modules.end());
+    active.insert(module->code);
+    modules::DatabaseCallServices services(*scope, host_, &registry_, active);
+    calyx_call call;
+    call.kind = modules::CallKind::setup_tenant;
+    call.module = module;
+    call.tenant = call_tenant(*tenant);
+    call.services = &services;
+    calyx_status status = modules::invoke_setup_tenant(*module, call, module->code == code ? options_json : "{}");
+    auto finished = services.finish(status == CALYX_OK);
+    if (status != CALYX_OK) {
+      return Error::failed(fmt::format("enabling '{}': step 'setup_tenant' failed: {}", module->code, call.error));
+    }
+    if (!finished) return finished.error().with_context(fmt::format("enabling '{}': step 'setup_tenant'", module->code));
+
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      db::Transaction tx(*lease);
+      long long id = tenant->id;
+      std::string module_code = module->code, now = utc_now();
+      lease->session() << "DELETE FROM calyx_subscriptions WHERE tenant_id = :t AND module = :m", soci::use(id),
+          soci::use(module_code);
+      lease->session() << "INSERT INTO calyx_subscriptions (tenant_id, module, status, enabled_at) "
+                          "VALUES (:t, :m, 'active', :now)",
+          soci::use(id), soci::use(module_code), soci::use(now);
+      bump_version(lease->session(), host_.backend());
+      tx.commit();
+    } catch (const std::exception& e) {
+      return db_error(e, fmt::format("enabling '{}': step 'subscription'", module->code));
+    }
+    tenant->modules.push_back(module->code);
+    enabled.push_back(module->code);
+    std::string data = fmt::format(R"({{"tenant":"{}","module":"{}"}})", tenant->slug, module->code);
+    if (auto hooked = run_hook(*tenant, "module_enabled", data); !hooked) {
+      spdlog::warn("module_enabled hook for {} on {}: {}", module->code, tenant->slug, hooked.error().message());
+    }
+  }
+  return enabled;
+}
+
+Status Tenancy::disable_module(std::string_view slug, std::string_view code, bool purge) {
+  auto tenant = find(slug);
+  if (!tenant) return tenant.error();
+  if (std::find(tenant->modules.begin(), tenant->modules.end(), code) == tenant->modules.end()) {
+    return Error::not_found(fmt::format("module '{}' is not enabled for tenant '{}'", code, slug));
+  }
+  for (const auto& other : tenant->modules) {
+    const modules::ModuleInfo* info = registry_.find(other);
+    if (!info || other == code) continue;
+    for (const auto& dependency : info->dependencies) {
+      if (dependency.code == code) {
+        return Error::conflict(fmt::format("module '{}' is needed by '{}', enabled for tenant '{}'; disable '{}' first",
+                                           code, other, slug, other));
+      }
+    }
+  }
+  if (purge) {
+    if (const modules::ModuleInfo* module = registry_.find(code)) {
+      auto scope = data_scope(*tenant);
+      if (!scope) return scope.error();
+      modules::DatabaseCallServices services(*scope, host_, &registry_, {});
+      calyx_call call;
+      call.kind = modules::CallKind::cleanup_tenant;
+      call.module = module;
+      call.tenant = call_tenant(*tenant);
+      call.services = &services;
+      calyx_status status = modules::invoke_cleanup_tenant(*module, call);
+      auto finished = services.finish(status == CALYX_OK);
+      if (status != CALYX_OK) return Error::failed(fmt::format("cleanup_tenant of '{}' failed: {}", code, call.error));
+      if (!finished) return finished;
+    }
+  }
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    long long id = tenant->id;
+    std::string module_code(code);
+    lease->session() << "UPDATE calyx_subscriptions SET status = 'disabled' WHERE tenant_id = :t AND module = :m",
+        soci::use(id), soci::use(module_code);
+    bump_version(lease->session(), host_.backend());
+    tx.commit();
+  } catch (const std::exception& e) {
+    return db_error(e, "disabling the module");
+  }
+  tenant->modules.erase(std::remove(tenant->modules.begin(), tenant->modules.end(), code), tenant->modules.end());
+  std::string data = fmt::format(R"({{"tenant":"{}","module":"{}","purged":{}}})", tenant->slug, code, purge);
+  if (auto hooked = run_hook(*tenant, "module_disabled", data); !hooked) {
+    spdlog::warn("module_disabled hook for {} on {}: {}", code, tenant->slug, hooked.error().message());
+  }
+  return Ok{};
+}
+
+Status Tenancy::remove(std::string_view slug, bool purge) {
+  auto tenant = find(slug);
+  if (!tenant) return tenant.error();
+  if (!purge) return set_status(slug, TenantStatus::deleted);
+  for (const auto& code : std::vector<std::string>(tenant->modules.rbegin(), tenant->modules.rend())) {
+    if (auto ok = disable_module(slug, code, true); !ok && ok.error().code() != Error::Code::conflict) return ok;
+  }
+  {
+    std::lock_guard lock(pools_mutex_);
+    pools_.erase(tenant->id);  // close its own database before removing it
+  }
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    auto& s = lease->session();
+    long long id = tenant->id;
+    if (tenant->isolation == Isolation::isolated && host_.backend() == db::Backend::postgresql) {
+      s << "DROP SCHEMA IF EXISTS " + db::dialect::quote_identifier(tenant->data_location).value() + " CASCADE";
+    }
+    s << "DELETE FROM calyx_subscriptions WHERE tenant_id = :t", soci::use(id);
+    s << "DELETE FROM calyx_domains WHERE tenant_id = :t", soci::use(id);
+    s << "DELETE FROM calyx_module_settings WHERE tenant_id = :t", soci::use(id);
+    s << "UPDATE calyx_tenants SET parent_id = NULL WHERE parent_id = :t", soci::use(id);
+    s << "DELETE FROM calyx_tenants WHERE id = :t", soci::use(id);
+    bump_version(s, host_.backend());
+    tx.commit();
+  } catch (const std::exception& e) {
+    return db_error(e, "purging the tenant");
+  }
+  if (tenant->isolation == Isolation::isolated && host_.backend() == db::Backend::sqlite) {
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(tenant->data_location + suffix, ignored);
+  }
+  spdlog::info("tenant {} purged", slug);
+  return Ok{};
+}
+
+}  // namespace calyx::tenancy

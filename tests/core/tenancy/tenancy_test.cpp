@@ -1,0 +1,242 @@
+// Tenants on both backends: names, creation all-or-nothing, status changes, domains, module subscriptions
+// with their migrations, set-up and hooks, and where each tenant's data lives.
+#include "cli/host_migrations.hpp"
+#include "support/fixture_modules.hpp"
+#include "support/test_database.hpp"
+
+#include <calyx/migrations/migrator.hpp>
+#include <calyx/modules/dispatch.hpp>
+#include <calyx/tenancy/names.hpp>
+#include <calyx/tenancy/tenancy.hpp>
+
+#include <doctest/doctest.h>
+#include <soci/soci.h>
+
+using namespace calyx;
+using calyx::tenancy::Isolation;
+using calyx::tenancy::NewTenant;
+using calyx::tenancy::TenantStatus;
+using calyx::testing::TestDatabase;
+
+namespace {
+
+struct TenancyWorld {
+  explicit TenancyWorld(TestDatabase& database) {
+    std::filesystem::copy_file(CALYX_MODULES_OUTPUT_DIR "/blog.so", modules_dir.path() / "blog.so");
+    for (const char* fixture : {"notes", "good_alpha", "good_beta", "throws_in_handler"}) {
+      std::filesystem::copy_file(testing::fixture_module(fixture), modules_dir.path() / (std::string(fixture) + ".so"));
+    }
+    modules::ModuleLoader loader(modules::host_api());
+    registry = std::make_unique<modules::ModuleRegistry>(modules::ModuleRegistry::build(loader.discover(modules_dir.path())));
+    pool = database.open_pool();
+    auto files = calyx_host_migration_files();
+    REQUIRE(migrations::Migrator(*pool, migrations::Scope{}).apply(migrations::parse_migration_files(files).value()).ok());
+    tenancy::TenancyOptions options;
+    options.reserved = {"public", "www", "admin", "master"};
+    options.sqlite_directory = (data_dir.path() / "tenants").string();
+    options.schema_prefix = "t" + testing::random_suffix(6) + "_";  // schemas of parallel runs never meet
+    tenants = std::make_unique<tenancy::Tenancy>(*pool, options, *registry);
+  }
+
+  tenancy::Tenant create(const std::string& slug, std::vector<std::string> domains = {}) {
+    auto created = tenants->create(NewTenant{slug, "Tenant " + slug, Isolation::isolated, std::move(domains), "", ""});
+    REQUIRE_MESSAGE(created.ok(), (created.ok() ? "" : created.error().message()));
+    return *created;
+  }
+
+  modules::DispatchOutcome call(const tenancy::Tenant& tenant, const std::string& method, const std::string& target,
+                                const std::string& body = "") {
+    std::string path = target.substr(0, target.find('?'));
+    std::string query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+    auto match = registry->route(method, path);
+    REQUIRE(match);
+    modules::CallScope scope;
+    scope.tenant = {tenant.id, tenant.slug, tenant.name, "isolated"};
+    scope.user.permissions = {"blog.posts.view", "blog.posts.edit", "blog.posts.publish"};
+    scope.data = tenants->data_scope(tenant).value();
+    scope.host_pool = pool.get();
+    scope.active_modules = {tenant.modules.begin(), tenant.modules.end()};
+    return modules::run_route(*registry, *match, {method, path, query, body, {}, {}}, scope);
+  }
+
+  testing::TempDir modules_dir, data_dir;
+  std::unique_ptr<modules::ModuleRegistry> registry;
+  std::unique_ptr<db::ConnectionPool> pool;
+  std::unique_ptr<tenancy::Tenancy> tenants;
+};
+
+}  // namespace
+
+TEST_CASE("slugs: lower-case letters, digits and dashes, 2-40 characters, reserved names refused with why") {
+  std::vector<std::string> reserved = {"admin", "www"};
+  CHECK(tenancy::validate_slug("acme", reserved).ok());
+  CHECK(tenancy::validate_slug("acme-2", reserved).ok());
+  CHECK(tenancy::validate_slug("a", reserved).error().message() == "slug 'a' must be 2 to 40 characters long");
+  CHECK(tenancy::validate_slug(std::string(41, 'a'), reserved).error().message().find("2 to 40") != std::string::npos);
+  CHECK(tenancy::validate_slug("2acme", reserved).error().message() == "slug '2acme' must start with a lower-case letter");
+  CHECK(tenancy::validate_slug("Acme", reserved).error().message().find("lower-case letter") != std::string::npos);
+  CHECK(tenancy::validate_slug("ac_me", reserved).error().message() ==
+        "slug 'ac_me' may hold only lower-case letters, digits and dashes");
+  CHECK(tenancy::validate_slug("acme-", reserved).error().message().find("end with a dash") != std::string::npos);
+  CHECK(tenancy::validate_slug("admin", reserved).error().message().find("is reserved") != std::string::npos);
+  CHECK(tenancy::validate_slug("pg-catalog", reserved).error().message().find("is reserved") != std::string::npos);
+  CHECK(tenancy::validate_slug("information-schema", reserved).error().message().find("is reserved") != std::string::npos);
+  CHECK(tenancy::validate_slug("public", {}).error().message().find("is reserved") != std::string::npos);
+}
+
+TEST_CASE("domains are stored lower case without port or trailing dot; invalid host names are refused") {
+  CHECK(tenancy::normalize_domain("Acme.Example.COM.").value() == "acme.example.com");
+  CHECK(tenancy::normalize_domain("acme.localhost:4000").value() == "acme.localhost");
+  CHECK_FALSE(tenancy::normalize_domain("ac me.com").ok());
+  CHECK_FALSE(tenancy::normalize_domain("-acme.com").ok());
+  CHECK_FALSE(tenancy::normalize_domain("[::1]:80").ok());
+  CHECK_FALSE(tenancy::normalize_domain("").ok());
+  CHECK(tenancy::normalize_domain("a..b").error().message() == "'a..b' is not a valid domain name");
+}
+
+TEST_CASE("a tenant is created with its domains and its own data location") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    auto acme = world.create("acme", {"Acme.Localhost", "www.acme.test"});
+    CHECK(acme.id > 0);
+    CHECK(acme.status == TenantStatus::active);
+    CHECK(acme.domains == std::vector<std::string>{"acme.localhost", "www.acme.test"});
+    if (database.backend() == db::Backend::postgresql) {
+      CHECK(acme.data_location.ends_with("_acme"));
+      auto lease = world.pool->acquire();
+      int schemas = 0;
+      lease->session() << "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = :s",
+          soci::use(acme.data_location), soci::into(schemas);
+      CHECK(schemas == 1);
+    } else {
+      CHECK(std::filesystem::exists(acme.data_location));
+    }
+    auto listed = world.tenants->list();
+    REQUIRE(listed.ok());
+    CHECK(listed->size() == 1);
+  });
+}
+
+TEST_CASE("creating a tenant refuses bad input and conflicts, and leaves nothing behind") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    world.create("acme", {"acme.localhost"});
+    auto version = world.tenants->version().value();
+
+    auto again = world.tenants->create({"acme", "Again", Isolation::isolated, {}, "", ""});
+    CHECK(again.error().message() == "a tenant with slug 'acme' already exists");
+    auto taken = world.tenants->create({"globex", "Globex", Isolation::isolated, {"ACME.localhost"}, "", ""});
+    CHECK(taken.error().message() == "domain 'acme.localhost' already belongs to tenant 'acme'");
+    CHECK_FALSE(world.tenants->find("globex").ok());  // nothing of it remains
+    CHECK(world.tenants->create({"Bad Slug", "X", Isolation::isolated, {}, "", ""}).error().message().find("slug") !=
+          std::string::npos);
+    CHECK(world.tenants->create({"www", "X", Isolation::isolated, {}, "", ""}).error().message().find("reserved") !=
+          std::string::npos);
+    CHECK(world.tenants->create({"noname", "", Isolation::isolated, {}, "", ""}).error().message() ==
+          "a tenant name of 1 to 100 characters is required");
+    CHECK(world.tenants->create({"kid", "Kid", Isolation::isolated, {}, "nobody", ""}).error().message() ==
+          "parent tenant 'nobody' does not exist");
+    auto enterprise = world.tenants->create({"bigco", "BigCo", Isolation::enterprise, {}, "", "postgresql://x@127.0.0.1:1/db"});
+    CHECK(enterprise.error().message().starts_with("step 'database': cannot connect to postgresql://x@127.0.0.1:1/db"));
+    CHECK(world.tenants->create({"shared1", "S", Isolation::shared, {}, "", ""}).error().message().find("shared isolation") !=
+          std::string::npos);
+    CHECK(world.tenants->version().value() == version);  // no refused attempt changed anything
+    CHECK(world.tenants->list()->size() == 1);
+  });
+}
+
+TEST_CASE("suspend, activate and soft delete; every change moves the version hosts watch") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    world.create("acme");
+    auto before = world.tenants->version().value();
+    REQUIRE(world.tenants->set_status("acme", TenantStatus::suspended).ok());
+    CHECK(world.tenants->find("acme")->status == TenantStatus::suspended);
+    CHECK(world.tenants->version().value() > before);
+    REQUIRE(world.tenants->set_status("acme", TenantStatus::active).ok());
+    REQUIRE(world.tenants->remove("acme", false).ok());
+    CHECK(world.tenants->find("acme")->status == TenantStatus::deleted);
+    CHECK(world.tenants->set_status("acme", TenantStatus::active).error().message() == "tenant 'acme' is deleted");
+    CHECK(world.tenants->set_status("nobody", TenantStatus::active).error().message() == "no tenant 'nobody'");
+  });
+}
+
+TEST_CASE("enabling a module migrates it in the tenant's scope, sets it up and enables its dependencies") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    auto acme = world.create("acme");
+    auto globex = world.create("globex");
+    auto enabled = world.tenants->enable_module("acme", "beta");
+    REQUIRE_MESSAGE(enabled.ok(), (enabled.ok() ? "" : enabled.error().message()));
+    CHECK(*enabled == std::vector<std::string>{"alpha", "beta"});
+
+    REQUIRE(world.tenants->enable_module("acme", "blog").ok());
+    REQUIRE(world.tenants->enable_module("globex", "blog").ok());
+    acme = *world.tenants->find("acme");
+    globex = *world.tenants->find("globex");
+    CHECK(acme.modules == std::vector<std::string>{"alpha", "beta", "blog"});
+
+    // Each tenant got Blog's welcome draft in its own scope; a post of one is not seen by the other.
+    CHECK(world.call(acme, "GET", "/blog/editor?format=json").response.body.find("\"slug\":\"welcome\"") != std::string::npos);
+    auto posted = world.call(acme, "POST", "/blog/editor/posts", "title=Acme+only");
+    CHECK(posted.response.status == 303);
+    CHECK(world.call(globex, "GET", "/blog/editor").response.body.find("Acme only") == std::string::npos);
+    CHECK(world.call(acme, "GET", "/blog/editor").response.body.find("Acme only") != std::string::npos);
+
+    // Enabling again does nothing; unknown or refused modules are named.
+    CHECK(world.tenants->enable_module("acme", "blog")->empty());
+    CHECK(world.tenants->enable_module("acme", "nope").error().message() ==
+          "no module 'nope' is installed (see calyx module list)");
+  });
+}
+
+TEST_CASE("a failing setup_tenant leaves the module disabled and says which step failed") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    world.create("acme");
+    auto enabled = world.tenants->enable_module("acme", "thrower");
+    REQUIRE_FALSE(enabled.ok());
+    CHECK(enabled.error().message() ==
+          "enabling 'thrower': step 'setup_tenant' failed: setup refused: missing option 'plan'");
+    CHECK(world.tenants->find("acme")->modules.empty());
+  });
+}
+
+TEST_CASE("disabling keeps the data unless purged, and refuses while another module needs it") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    world.create("acme");
+    REQUIRE(world.tenants->enable_module("acme", "beta").ok());
+    CHECK(world.tenants->disable_module("acme", "alpha", false).error().message() ==
+          "module 'alpha' is needed by 'beta', enabled for tenant 'acme'; disable 'beta' first");
+
+    REQUIRE(world.tenants->enable_module("acme", "blog").ok());
+    auto acme = *world.tenants->find("acme");
+    world.call(acme, "POST", "/blog/editor/posts", "title=Keep+me");
+    REQUIRE(world.tenants->disable_module("acme", "blog", false).ok());
+    CHECK(world.tenants->find("acme")->modules == std::vector<std::string>{"alpha", "beta"});
+    REQUIRE(world.tenants->enable_module("acme", "blog").ok());
+    acme = *world.tenants->find("acme");
+    CHECK(world.call(acme, "GET", "/blog/editor").response.body.find("Keep me") != std::string::npos);
+
+    REQUIRE(world.tenants->disable_module("acme", "blog", true).ok());
+    REQUIRE(world.tenants->enable_module("acme", "blog").ok());
+    acme = *world.tenants->find("acme");
+    CHECK(world.call(acme, "GET", "/blog/editor").response.body.find("Keep me") == std::string::npos);
+    CHECK(world.tenants->disable_module("acme", "nope", false).error().message() ==
+          "module 'nope' is not enabled for tenant 'acme'");
+  });
+}
+
+TEST_CASE("purging a tenant removes its data location and records") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    auto acme = world.create("acme", {"acme.localhost"});
+    REQUIRE(world.tenants->enable_module("acme", "blog").ok());
+    REQUIRE(world.tenants->remove("acme", true).ok());
+    CHECK_FALSE(world.tenants->find("acme").ok());
+    if (database.backend() == db::Backend::sqlite) CHECK_FALSE(std::filesystem::exists(acme.data_location));
+    // The slug and domain are free again.
+    world.create("acme", {"acme.localhost"});
+  });
+}
