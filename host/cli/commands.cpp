@@ -29,6 +29,43 @@ int run(int argc, char** argv) {
   module_cmd->require_subcommand(1);
   auto* module_list_cmd =
       module_cmd->add_subcommand("list", "Modules found in CALYX_MODULES_DIR: version, ABI, dependencies, status");
+  std::string module_code, module_tenant, module_options;
+  bool module_purge = false;
+  auto* module_enable_cmd = module_cmd->add_subcommand("enable", "Enable a module (and what it needs) for a tenant");
+  module_enable_cmd->add_option("code", module_code, "Module code")->required();
+  module_enable_cmd->add_option("--tenant", module_tenant, "Tenant slug")->required();
+  module_enable_cmd->add_option("--options", module_options, "JSON options handed to the module's setup_tenant");
+  auto* module_disable_cmd = module_cmd->add_subcommand("disable", "Disable a module for a tenant (data kept)");
+  module_disable_cmd->add_option("code", module_code, "Module code")->required();
+  module_disable_cmd->add_option("--tenant", module_tenant, "Tenant slug")->required();
+  module_disable_cmd->add_flag("--purge", module_purge, "Also remove the module's data for the tenant");
+
+  auto* tenant_cmd = app.add_subcommand("tenant", "Create and manage tenants");
+  tenant_cmd->require_subcommand(1);
+  TenantCreateArgs create_args;
+  auto* tenant_create_cmd = tenant_cmd->add_subcommand("create", "Create a tenant");
+  tenant_create_cmd->add_option("--slug", create_args.slug, "Lower-case letters, digits, dashes (2-40)")->required();
+  tenant_create_cmd->add_option("--name", create_args.name, "Display name")->required();
+  tenant_create_cmd->add_option("--isolation", create_args.isolation, "isolated (default) or enterprise")
+      ->check(CLI::IsMember({"shared", "isolated", "enterprise"}));
+  tenant_create_cmd->add_option("--domain", create_args.domains, "A domain of the tenant (repeatable; first is primary)");
+  tenant_create_cmd->add_option("--parent", create_args.parent, "Slug of the parent tenant");
+  tenant_create_cmd->add_option("--db-config", create_args.db_config,
+                                "Enterprise: the tenant's database URL, or {\"url\": \"...\"}");
+  auto* tenant_list_cmd = tenant_cmd->add_subcommand("list", "List tenants");
+  std::string tenant_slug;
+  bool tenant_purge = false, tenant_yes = false;
+  auto* tenant_show_cmd = tenant_cmd->add_subcommand("show", "Show one tenant");
+  auto* tenant_suspend_cmd = tenant_cmd->add_subcommand("suspend", "Suspend a tenant (its pages answer 403)");
+  auto* tenant_activate_cmd = tenant_cmd->add_subcommand("activate", "Activate a tenant");
+  auto* tenant_deactivate_cmd = tenant_cmd->add_subcommand("deactivate", "Put a tenant in maintenance (503)");
+  auto* tenant_delete_cmd = tenant_cmd->add_subcommand("delete", "Delete a tenant (soft; --purge removes its data)");
+  for (auto* command : {tenant_show_cmd, tenant_suspend_cmd, tenant_activate_cmd, tenant_deactivate_cmd, tenant_delete_cmd}) {
+    command->add_option("slug", tenant_slug, "Tenant slug")->required();
+  }
+  tenant_delete_cmd->add_flag("--purge", tenant_purge, "Remove the tenant's schema or database file and records");
+  tenant_delete_cmd->add_flag("--yes", tenant_yes, "Do not ask for confirmation");
+
   auto* gen_cmd = app.add_subcommand("gen", "Generate code");
   gen_cmd->require_subcommand(1);
   auto* gen_module_cmd = gen_cmd->add_subcommand("module", "Write a new module project built against the Calyx SDK");
@@ -48,6 +85,15 @@ int run(int argc, char** argv) {
   if (serve_cmd->parsed()) return serve(config_file);
   if (migrate_cmd->parsed()) return migrate(config_file);
   if (module_list_cmd->parsed()) return module_list(config_file);
+  if (module_enable_cmd->parsed()) return module_enable(config_file, module_code, module_tenant, module_options);
+  if (module_disable_cmd->parsed()) return module_disable(config_file, module_code, module_tenant, module_purge);
+  if (tenant_create_cmd->parsed()) return tenant_create(config_file, create_args);
+  if (tenant_list_cmd->parsed()) return tenant_list(config_file);
+  if (tenant_show_cmd->parsed()) return tenant_show(config_file, tenant_slug);
+  if (tenant_suspend_cmd->parsed()) return tenant_set_status(config_file, tenant_slug, "suspended");
+  if (tenant_activate_cmd->parsed()) return tenant_set_status(config_file, tenant_slug, "active");
+  if (tenant_deactivate_cmd->parsed()) return tenant_set_status(config_file, tenant_slug, "inactive");
+  if (tenant_delete_cmd->parsed()) return tenant_delete(config_file, tenant_slug, tenant_purge, tenant_yes);
   if (gen_module_cmd->parsed()) return gen_module(gen_name, gen_code, gen_description, gen_path);
   return fail("no command given");
 }

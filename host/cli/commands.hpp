@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace calyx::cli {
 
@@ -12,6 +13,18 @@ int run(int argc, char** argv);
 int serve(const std::string& config_file);
 int migrate(const std::string& config_file);
 int module_list(const std::string& config_file);
+struct TenantCreateArgs {
+  std::string slug, name, isolation = "isolated", parent, db_config;
+  std::vector<std::string> domains;
+};
+int tenant_create(const std::string& config_file, const TenantCreateArgs& args);
+int tenant_list(const std::string& config_file);
+int tenant_show(const std::string& config_file, const std::string& slug);
+int tenant_set_status(const std::string& config_file, const std::string& slug, const std::string& status);
+int tenant_delete(const std::string& config_file, const std::string& slug, bool purge, bool yes);
+int module_enable(const std::string& config_file, const std::string& code, const std::string& slug,
+                  const std::string& options);
+int module_disable(const std::string& config_file, const std::string& code, const std::string& slug, bool purge);
 int gen_module(const std::string& name, std::string code, const std::string& description, const std::string& path);
 
 }  // namespace calyx::cli

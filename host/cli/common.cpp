@@ -3,6 +3,9 @@
 
 #include "cli/host_migrations.hpp"
 
+#include <calyx/migrations/migrator.hpp>
+
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -31,6 +34,47 @@ Result<std::unique_ptr<db::ConnectionPool>> open_pool(const config::Settings& se
 Result<std::vector<migrations::Migration>> host_migrations() {
   auto files = calyx_host_migration_files();
   return migrations::parse_migration_files(files);
+}
+
+}  // namespace calyx::cli
+
+namespace calyx::cli {
+
+tenancy::TenancyOptions tenancy_options(const config::Settings& settings) {
+  tenancy::TenancyOptions options;
+  options.schema_prefix = settings.tenant_schema_prefix;
+  options.create_schemas = settings.create_tenant_schemas;
+  options.reserved = settings.reserved_tenants;
+  options.sqlite_directory = settings.var_dir + "/tenants";
+  return options;
+}
+
+Result<std::unique_ptr<HostContext>> open_host(const std::string& config_file, bool log_modules) {
+  auto context = std::make_unique<HostContext>();
+  auto settings = load_settings(config_file);
+  if (!settings) return settings.error();
+  context->settings = std::move(settings.value());
+  auto pool = open_pool(context->settings);
+  if (!pool) return pool.error();
+  context->pool = std::move(pool.value());
+  auto known = host_migrations();
+  if (!known) return known.error();
+  migrations::Migrator migrator(*context->pool, migrations::Scope{});
+  auto pending = migrator.pending(*known);
+  if (!pending) return pending.error();
+  if (!pending->empty()) {
+    if (context->settings.mode == config::Mode::production) {
+      return Error::conflict(fmt::format("{} host migration(s) pending (first: {}); run `calyx migrate` before serving",
+                                         pending->size(), pending->front().label()));
+    }
+    spdlog::info("development mode: applying {} pending host migration(s)", pending->size());
+    auto report = migrator.apply(*known);
+    if (!report) return report.error();
+  }
+  context->catalog = host::ModuleCatalog::load(context->settings, log_modules);
+  context->tenancy = std::make_unique<tenancy::Tenancy>(*context->pool, tenancy_options(context->settings),
+                                                        context->catalog->registry());
+  return context;
 }
 
 }  // namespace calyx::cli

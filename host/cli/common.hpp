@@ -27,3 +27,25 @@ Result<std::unique_ptr<db::ConnectionPool>> open_pool(const config::Settings& se
 Result<std::vector<migrations::Migration>> host_migrations();
 
 }  // namespace calyx::cli
+
+#include "modules/module_catalog.hpp"
+
+#include <calyx/tenancy/tenancy.hpp>
+
+namespace calyx::cli {
+
+// What commands that touch tenants need: the host database (migrated), the loaded modules, tenancy.
+struct HostContext {
+  config::Settings settings;
+  std::unique_ptr<db::ConnectionPool> pool;
+  std::unique_ptr<host::ModuleCatalog> catalog;
+  std::unique_ptr<tenancy::Tenancy> tenancy;
+};
+
+// Opens the database and checks the host migrations: pending ones are applied in development mode and
+// refused in production (run `calyx migrate`). `log_modules` logs each module load/refusal.
+Result<std::unique_ptr<HostContext>> open_host(const std::string& config_file, bool log_modules);
+
+tenancy::TenancyOptions tenancy_options(const config::Settings& settings);
+
+}  // namespace calyx::cli

@@ -1,6 +1,7 @@
 // `calyx module list`: every library of CALYX_MODULES_DIR with what it declares and whether it is used.
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/table.hpp"
 #include "modules/module_catalog.hpp"
 
 #include <fmt/format.h>
@@ -9,25 +10,6 @@
 #include <cstdio>
 
 namespace calyx::cli {
-namespace {
-
-// Prints rows as a table with columns as wide as their widest cell.
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()));
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
-    }
-    std::printf("%s\n", line.c_str());
-  }
-}
-
-}  // namespace
 
 int module_list(const std::string& config_file) {
   auto settings = load_settings(config_file);

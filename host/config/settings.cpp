@@ -26,7 +26,7 @@ const std::vector<std::string_view> kVariables = {
     "CALYX_HTTP_THREADS",  "CALYX_WORKER_THREADS",       "CALYX_DB_POOL_SIZE",
     "CALYX_DB_POOL_TIMEOUT_MS", "CALYX_MAX_HEADER_BYTES", "CALYX_MAX_BODY_BYTES",
     "CALYX_READ_TIMEOUT_MS", "CALYX_IDLE_TIMEOUT_MS",    "CALYX_SHUTDOWN_TIMEOUT_MS",
-    "CALYX_CONFIG_FILE",
+    "CALYX_CONFIG_FILE",   "CALYX_DEFAULT_TENANT",
 };
 
 constexpr std::size_t kMinSecretKeyLength = 32;
@@ -299,6 +299,16 @@ Result<Settings> load(const Lookup& env, const std::string& config_file) {
                                                  value.size(), kMinSecretKeyLength));
     }
     s.secret_key = value;
+    return Ok{};
+  }));
+  steps.push_back(read(source, "CALYX_DEFAULT_TENANT", [&](const std::string& value) -> Status {
+    if (!value.empty() && !(value[0] >= 'a' && value[0] <= 'z' &&
+                            std::all_of(value.begin(), value.end(), [](char c) {
+                              return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                            }))) {
+      return Error::invalid_argument(fmt::format("'{}' is not a tenant slug", value));
+    }
+    s.default_tenant = value;
     return Ok{};
   }));
   steps.push_back(read(source, "CALYX_LOG_LEVEL", [&](const std::string& value) -> Status {

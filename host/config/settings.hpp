@@ -34,6 +34,7 @@ struct Settings {
   bool create_tenant_schemas = true;                    // CALYX_CREATE_TENANT_SCHEMAS
   std::vector<std::string> reserved_tenants{"public", "www", "admin", "master"};  // CALYX_RESERVED_TENANTS
   std::string secret_key;                               // CALYX_SECRET_KEY (see ensure_secret_key)
+  std::string default_tenant;                           // CALYX_DEFAULT_TENANT: slug served for unknown hosts
   std::string var_dir = "var";                          // CALYX_VAR_DIR: runtime state (SQLite, keys)
   std::string log_level = "info";                       // CALYX_LOG_LEVEL
   unsigned http_threads = 0;                            // CALYX_HTTP_THREADS (0: one per core)

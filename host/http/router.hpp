@@ -8,6 +8,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -50,8 +51,13 @@ class Router {
   // HEAD is answered by the GET route (the server drops the body).
   Match find(bhttp::verb method, std::string_view path) const;
 
+  // The handler of every request no route matches (the tenant front); without one they get 404.
+  void set_fallback(Runs runs, Handler handler);
+  const Route* fallback() const { return fallback_ ? &*fallback_ : nullptr; }
+
  private:
   std::unordered_map<std::string, std::vector<Route>> by_path_;
+  std::optional<Route> fallback_;
 };
 
 // A response with `status`, a body and its content type, keep-alive as the request asked.

@@ -217,6 +217,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     std::string_view path = target.substr(0, target.find('?'));
     auto match = state_->router.find(request.method(), path);
+    if (!match.route && match.allow.empty()) match.route = state_->router.fallback();
     if (!match.route) {
       if (!match.allow.empty()) {
         auto response = make_response(request, bhttp::status::method_not_allowed, "Method not allowed\n");

@@ -28,7 +28,7 @@ std::string platform_name(db::ConnectionPool& pool) {
 
 }  // namespace
 
-void add_platform_routes(http::Router& router, db::ConnectionPool& pool, PlatformInfo info) {
+void add_platform_routes(http::Router& router, db::ConnectionPool& pool) {
   using http::bhttp::verb;
   router.add(verb::get, "/healthz", http::Runs::on_io_thread, [](const http::Request& request, const auto&) {
     return http::make_response(request, http::bhttp::status::ok, json({{"status", "ok"}}), kJson);
@@ -47,8 +47,9 @@ void add_platform_routes(http::Router& router, db::ConnectionPool& pool, Platfor
     response.set(http::bhttp::field::retry_after, "5");
     return response;
   });
+}
 
-  router.add(verb::get, "/", http::Runs::on_worker, [&pool, info](const http::Request& request, const auto&) {
+http::Response platform_page(const http::Request& request, db::ConnectionPool& pool, const PlatformInfo& info) {
     std::string name = templates::escape_html(platform_name(pool));
     std::string body = fmt::format(
         R"(<!doctype html>
@@ -60,7 +61,6 @@ void add_platform_routes(http::Router& router, db::ConnectionPool& pool, Platfor
 )",
         name, templates::escape_html(info.version), db::to_string(pool.backend()), templates::escape_html(info.base_domain));
     return http::make_response(request, http::bhttp::status::ok, std::move(body), "text/html; charset=utf-8");
-  });
 }
 
 }  // namespace calyx::web

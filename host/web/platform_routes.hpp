@@ -15,8 +15,10 @@ struct PlatformInfo {
   std::string base_domain;
 };
 
-// Adds GET /healthz (never touches the database), GET /readyz (the database answers within a second)
-// and GET / (the platform page, read from the database on a worker thread).
-void add_platform_routes(http::Router& router, db::ConnectionPool& pool, PlatformInfo info);
+// Adds GET /healthz (never touches the database) and GET /readyz (the database answers within a second).
+void add_platform_routes(http::Router& router, db::ConnectionPool& pool);
+
+// The platform's own home page (the base domain's "/"), read from the database: call on a worker thread.
+http::Response platform_page(const http::Request& request, db::ConnectionPool& pool, const PlatformInfo& info);
 
 }  // namespace calyx::web

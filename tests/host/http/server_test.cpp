@@ -49,7 +49,10 @@ struct RunningServer {
     REQUIRE(known.ok());
     REQUIRE(migrations::Migrator(*pool, migrations::Scope{}).apply(*known).ok());
     http::Router router;
-    web::add_platform_routes(router, *pool, {"9.9.9", "example.test"});
+    web::add_platform_routes(router, *pool);
+    router.add(bhttp::verb::get, "/", http::Runs::on_worker, [this](const http::Request& request, auto&) {
+      return web::platform_page(request, *pool, {"9.9.9", "example.test"});
+    });
     if (extra) extra(router);
     server = std::make_unique<http::Server>(options, std::move(router));
     REQUIRE(server->start().ok());

@@ -1,0 +1,144 @@
+// `calyx tenant create|list|show|suspend|activate|delete` and `calyx module enable|disable`.
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/table.hpp"
+
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+namespace calyx::cli {
+namespace {
+
+std::string join(const std::vector<std::string>& items, const std::string& empty = "-") {
+  if (items.empty()) return empty;
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+// --db-config takes {"url": "postgresql://…"} (the brief's JSON form) or the URL itself.
+Result<std::string> database_url_from(const std::string& db_config) {
+  if (db_config.empty() || db_config.front() != '{') return db_config;
+  boost::system::error_code ec;
+  auto json = boost::json::parse(db_config, ec);
+  const auto* object = ec ? nullptr : json.if_object();
+  const auto* url = object && object->contains("url") ? object->at("url").if_string() : nullptr;
+  if (!url) return Error::invalid_argument("--db-config must be a database URL or a JSON object {\"url\": \"...\"}");
+  return std::string(url->begin(), url->end());
+}
+
+}  // namespace
+
+int tenant_create(const std::string& config_file, const TenantCreateArgs& args) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto isolation = tenancy::parse_isolation(args.isolation);
+  if (!isolation) return fail(isolation.error().message());
+  auto url = database_url_from(args.db_config);
+  if (!url) return fail(url.error().message());
+  auto tenant = (*host)->tenancy->create({args.slug, args.name, *isolation, args.domains, args.parent, *url});
+  if (!tenant) return fail(tenant.error().message());
+  std::printf("created tenant %s (%s, data in %s)\n", tenant->slug.c_str(), std::string(to_string(tenant->isolation)).c_str(),
+              tenant->data_location.c_str());
+  std::vector<std::string> addresses{tenant->slug + "." + (*host)->settings.base_domain};
+  for (const auto& domain : tenant->domains) {
+    if (domain != addresses.front()) addresses.push_back(domain);
+  }
+  std::printf("served at %s\n", join(addresses).c_str());
+  return 0;
+}
+
+int tenant_list(const std::string& config_file) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto tenants = (*host)->tenancy->list();
+  if (!tenants) return fail(tenants.error().message());
+  if (tenants->empty()) {
+    std::printf("no tenants yet: calyx tenant create --slug acme --name \"Acme\"\n");
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows{{"SLUG", "NAME", "STATUS", "ISOLATION", "DOMAINS", "MODULES"}};
+  for (const auto& t : *tenants) {
+    rows.push_back({t.slug, t.name, std::string(to_string(t.status)), std::string(to_string(t.isolation)),
+                    join(t.domains), join(t.modules)});
+  }
+  print_table(rows);
+  return 0;
+}
+
+int tenant_show(const std::string& config_file, const std::string& slug) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto t = (*host)->tenancy->find(slug);
+  if (!t) return fail(t.error().message());
+  std::string parent = "-";
+  if (t->parent_id) {
+    auto all = (*host)->tenancy->list();
+    for (const auto& other : all ? *all : std::vector<tenancy::Tenant>{}) {
+      if (other.id == *t->parent_id) parent = other.slug;
+    }
+  }
+  print_table({{"slug", t->slug},
+               {"name", t->name},
+               {"status", std::string(to_string(t->status))},
+               {"isolation", std::string(to_string(t->isolation))},
+               {"data", t->data_location},
+               {"domains", join(t->domains, t->slug + "." + (*host)->settings.base_domain)},
+               {"parent", parent},
+               {"modules", join(t->modules)},
+               {"created", t->created_at},
+               {"updated", t->updated_at}});
+  return 0;
+}
+
+int tenant_set_status(const std::string& config_file, const std::string& slug, const std::string& status) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto parsed = tenancy::parse_status(status);
+  if (!parsed) return fail(parsed.error().message());
+  if (auto ok = (*host)->tenancy->set_status(slug, *parsed); !ok) return fail(ok.error().message());
+  std::printf("tenant %s is %s\n", slug.c_str(), status.c_str());
+  return 0;
+}
+
+int tenant_delete(const std::string& config_file, const std::string& slug, bool purge, bool yes) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  if (!(*host)->tenancy->find(slug)) return fail(fmt::format("no tenant '{}'", slug));
+  if (purge && !yes) {
+    if (!isatty(STDIN_FILENO)) return fail("--purge destroys the tenant's data: confirm with --yes");
+    std::printf("This destroys every piece of data of tenant '%s'. Type its slug to confirm: ", slug.c_str());
+    std::fflush(stdout);
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != slug) return fail("not confirmed; nothing was deleted");
+  }
+  if (auto ok = (*host)->tenancy->remove(slug, purge); !ok) return fail(ok.error().message());
+  std::printf(purge ? "tenant %s and its data were purged\n" : "tenant %s is deleted (its data is kept)\n", slug.c_str());
+  return 0;
+}
+
+int module_enable(const std::string& config_file, const std::string& code, const std::string& slug,
+                  const std::string& options) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto enabled = (*host)->tenancy->enable_module(slug, code, options.empty() ? "{}" : options);
+  if (!enabled) return fail(enabled.error().message());
+  if (enabled->empty()) std::printf("module %s was already enabled for %s\n", code.c_str(), slug.c_str());
+  for (const auto& module : *enabled) std::printf("enabled %s for %s\n", module.c_str(), slug.c_str());
+  return 0;
+}
+
+int module_disable(const std::string& config_file, const std::string& code, const std::string& slug, bool purge) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  if (auto ok = (*host)->tenancy->disable_module(slug, code, purge); !ok) return fail(ok.error().message());
+  std::printf("disabled %s for %s%s\n", code.c_str(), slug.c_str(), purge ? " and removed its data" : " (data kept)");
+  return 0;
+}
+
+}  // namespace calyx::cli

@@ -1,0 +1,88 @@
+// The in-memory tenant directory and its watcher.
+#include "tenancy/tenant_directory.hpp"
+
+#include <calyx/tenancy/names.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace calyx::host {
+
+TenantDirectory::TenantDirectory(tenancy::Tenancy& tenancy, std::string base_domain, std::string default_slug)
+    : tenancy_(tenancy), base_domain_(std::move(base_domain)), default_slug_(std::move(default_slug)) {
+  snapshot_.store(std::make_shared<const TenantSnapshot>());
+}
+
+TenantDirectory::~TenantDirectory() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_signal_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+Status TenantDirectory::start() {
+  auto loaded = refresh();
+  if (!loaded) return loaded.error();
+  watcher_ = std::thread([this] { watch(); });
+  return Ok{};
+}
+
+Result<bool> TenantDirectory::refresh() {
+  auto version = tenancy_.version();
+  if (!version) return version.error();
+  if (*version == snapshot_.load()->version) return false;
+  auto tenants = tenancy_.list();
+  if (!tenants) return tenants.error();
+  auto snapshot = std::make_shared<TenantSnapshot>();
+  snapshot->version = *version;
+  snapshot->tenants = std::move(tenants.value());
+  for (const auto& tenant : snapshot->tenants) {
+    snapshot->by_slug.emplace(tenant.slug, &tenant);
+    for (const auto& domain : tenant.domains) snapshot->by_domain.emplace(domain, &tenant);
+  }
+  snapshot_.store(std::move(snapshot));
+  return true;
+}
+
+void TenantDirectory::watch() {
+  std::unique_lock lock(mutex_);
+  while (!stop_signal_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping_; })) {
+    lock.unlock();
+    if (auto changed = refresh(); !changed) spdlog::warn("tenant directory refresh failed: {}", changed.error().message());
+    else if (*changed) spdlog::info("tenant directory reloaded");
+    lock.lock();
+  }
+}
+
+bool TenantDirectory::is_platform_host(std::string_view host) const {
+  auto normalized = tenancy::normalize_domain(host);
+  return !normalized || *normalized == base_domain_ || *normalized == "localhost";
+}
+
+TenantDirectory::Resolution TenantDirectory::resolve(std::string_view host) const {
+  Resolution resolution{snapshot_.load(), nullptr};
+  const auto& snapshot = *resolution.snapshot;
+  auto normalized = tenancy::normalize_domain(host);
+  if (normalized) {
+    if (auto it = snapshot.by_domain.find(*normalized); it != snapshot.by_domain.end()) {
+      resolution.tenant = it->second;
+      return resolution;
+    }
+    std::string suffix = "." + base_domain_;
+    if (normalized->size() > suffix.size() && normalized->ends_with(suffix)) {
+      std::string_view slug = std::string_view(*normalized).substr(0, normalized->size() - suffix.size());
+      if (auto it = snapshot.by_slug.find(slug); it != snapshot.by_slug.end()) {
+        resolution.tenant = it->second;
+        return resolution;
+      }
+      return resolution;  // a subdomain of ours that no tenant has: no such workspace
+    }
+  }
+  if (!default_slug_.empty()) {
+    if (auto it = snapshot.by_slug.find(default_slug_); it != snapshot.by_slug.end()) resolution.tenant = it->second;
+  }
+  return resolution;
+}
+
+}  // namespace calyx::host

@@ -1,0 +1,168 @@
+// The tenant front: detection, status pages, module dispatch.
+#include "web/tenant_front.hpp"
+
+#include <calyx/modules/dispatch.hpp>
+#include <calyx/templates/template.hpp>
+
+#include <fmt/format.h>
+
+namespace calyx::web {
+namespace {
+
+using http::bhttp::status;
+using templates::escape_html;
+
+std::string page(std::string_view title, std::string_view tenant_name, std::string_view nav, std::string_view main) {
+  return fmt::format(R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{0}{1}</title></head>
+<body><header><strong>{2}</strong>{3}</header>
+<main>{4}</main></body></html>
+)",
+                     escape_html(title), tenant_name.empty() ? "" : " · " + escape_html(tenant_name), escape_html(tenant_name),
+                     nav, main);
+}
+
+// Menu entries of the tenant's modules that anyone may see (permissioned ones wait for signed-in users).
+std::string navigation(const modules::ModuleRegistry& registry, const tenancy::Tenant& tenant) {
+  std::string nav;
+  for (const auto& code : tenant.modules) {
+    const modules::ModuleInfo* module = registry.find(code);
+    if (!module) continue;
+    for (const auto& item : module->menu_items) {
+      if (!item.permission.empty()) continue;
+      nav += fmt::format(R"(<li><a href="{}">{}</a></li>)", escape_html(item.path), escape_html(item.label));
+    }
+  }
+  return nav.empty() ? "" : "<nav><ul>" + nav + "</ul></nav>";
+}
+
+status status_for(calyx_status s) {
+  switch (s) {
+    case CALYX_INVALID_ARGUMENT: return status::bad_request;
+    case CALYX_DENIED: return status::forbidden;
+    case CALYX_NOT_FOUND: return status::not_found;
+    case CALYX_CONFLICT: return status::conflict;
+    case CALYX_UNAVAILABLE: return status::service_unavailable;
+    default: return status::internal_server_error;
+  }
+}
+
+}  // namespace
+
+http::Response error_page(const http::Request& request, status code, std::string_view title, std::string_view message,
+                          std::string_view tenant_name) {
+  return http::make_response(request, code,
+                             page(title, tenant_name, "", fmt::format("<h1>{}</h1><p>{}</p>", escape_html(title),
+                                                                      escape_html(message))),
+                             "text/html; charset=utf-8");
+}
+
+TenantFront::TenantFront(host::TenantDirectory& directory, tenancy::Tenancy& tenancy,
+                         std::function<http::Response(const http::Request&)> platform_page)
+    : directory_(directory), tenancy_(tenancy), platform_page_(std::move(platform_page)) {}
+
+http::Response TenantFront::handle(const http::Request& request, const http::RequestContext&) {
+  std::string_view host = request[http::bhttp::field::host];
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  auto resolution = directory_.resolve(host);
+  const tenancy::Tenant* tenant = resolution.tenant;
+  if (!tenant) {
+    if (directory_.is_platform_host(host) && path == "/" && platform_page_) return platform_page_(request);
+    return error_page(request, status::not_found, "No such workspace",
+                      "There is no workspace at this address. Check the address, or ask your administrator.");
+  }
+  switch (tenant->status) {
+    case tenancy::TenantStatus::deleted:
+      return error_page(request, status::not_found, "No such workspace", "There is no workspace at this address.");
+    case tenancy::TenantStatus::suspended:
+      return error_page(request, status::forbidden, "Workspace suspended",
+                        "This workspace is suspended. Its administrators have been told why.", tenant->name);
+    case tenancy::TenantStatus::inactive: {
+      auto response = error_page(request, status::service_unavailable, "Down for maintenance",
+                                 "This workspace is under maintenance. Please come back shortly.", tenant->name);
+      response.set(http::bhttp::field::retry_after, "300");
+      return response;
+    }
+    case tenancy::TenantStatus::active: break;
+  }
+  if (path == "/" && (request.method() == http::bhttp::verb::get || request.method() == http::bhttp::verb::head)) {
+    return tenant_home(request, *tenant);
+  }
+  const auto& registry = tenancy_.registry();
+  std::string method(request.method_string() == "HEAD" ? "GET" : std::string(request.method_string()));
+  auto match = registry.route(method, path);
+  bool subscribed = match && std::find(tenant->modules.begin(), tenant->modules.end(), match->target.module->code) !=
+                                 tenant->modules.end();
+  if (!subscribed) {
+    // A module the tenant has not enabled is invisible: same answer as a path nobody serves.
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant->name);
+  }
+  if (!match->target.route->is_public()) {
+    return error_page(request, status::forbidden, "Sign in required",
+                      "This page is for members of the workspace. Sign in to use it.", tenant->name);
+  }
+  return run_module(request, *tenant, *match);
+}
+
+http::Response TenantFront::tenant_home(const http::Request& request, const tenancy::Tenant& tenant) {
+  std::string nav = navigation(tenancy_.registry(), tenant);
+  return http::make_response(request, status::ok,
+                             page(tenant.name, tenant.name, nav,
+                                  fmt::format("<h1>{}</h1><p>Welcome to the {} workspace.</p>", escape_html(tenant.name),
+                                              escape_html(tenant.name))),
+                             "text/html; charset=utf-8");
+}
+
+http::Response TenantFront::run_module(const http::Request& request, const tenancy::Tenant& tenant,
+                                       const modules::RouteMatch& match) {
+  auto scope = tenancy_.data_scope(tenant);
+  if (!scope) {
+    return error_page(request, status::service_unavailable, "Temporarily unavailable",
+                      "This workspace's data cannot be reached right now.", tenant.name);
+  }
+  std::string_view target = request.target();
+  auto question = target.find('?');
+  modules::RequestView view;
+  view.method = request.method() == http::bhttp::verb::head ? "GET" : std::string(request.method_string());
+  view.path = std::string(target.substr(0, question));
+  view.query = question == std::string_view::npos ? "" : std::string(target.substr(question + 1));
+  view.body = request.body();
+  for (const auto& field : request) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    view.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  modules::CallScope call_scope;
+  call_scope.tenant = {tenant.id, tenant.slug, tenant.name, std::string(tenancy::to_string(tenant.isolation))};
+  call_scope.data = *scope;
+  call_scope.host_pool = &tenancy_.host_pool();
+  call_scope.active_modules = {tenant.modules.begin(), tenant.modules.end()};
+  auto outcome = modules::run_route(tenancy_.registry(), match, std::move(view), call_scope);
+
+  if (outcome.status != CALYX_OK && !outcome.response.written) {
+    auto code = status_for(outcome.status);
+    bool client_error = static_cast<int>(code) < 500;
+    // A module's message helps a visitor with a 4xx; a 5xx's message stays in the log.
+    return error_page(request, code, client_error ? "Request not accepted" : "Something went wrong",
+                      client_error ? outcome.error : "The page failed. It has been logged; please try again later.",
+                      tenant.name);
+  }
+  auto& draft = outcome.response;
+  http::Response response{static_cast<status>(draft.status), request.version()};
+  response.keep_alive(request.keep_alive());
+  for (const auto& [name, value] : draft.headers) response.insert(name, value);
+  bool typed = response.find(http::bhttp::field::content_type) != response.end();
+  if (draft.render_in_layout) {
+    response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
+    response.body() = page(draft.title, tenant.name, navigation(tenancy_.registry(), tenant), draft.body);
+  } else {
+    if (!typed) response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
+    response.body() = std::move(draft.body);
+  }
+  response.prepare_payload();
+  return response;
+}
+
+}  // namespace calyx::web
