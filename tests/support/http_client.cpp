@@ -104,9 +104,10 @@ bool HttpConnection::closed_by_peer(std::chrono::milliseconds timeout) {
 }
 
 std::optional<HttpResponse> http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                                         const std::string& extra_headers, const std::string& body) {
+                                         const std::string& extra_headers, const std::string& body,
+                                         const std::string& host) {
   HttpConnection connection(port);
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n" +
                         extra_headers;
   if (!body.empty() || method == "POST") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   request += "\r\n" + body;

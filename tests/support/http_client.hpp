@@ -40,7 +40,9 @@ class HttpConnection {
 };
 
 // GET (or another method) in one go on a fresh connection.
+// `host` is the Host header (tenants are detected from it).
 std::optional<HttpResponse> http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                                         const std::string& extra_headers = "", const std::string& body = "");
+                                         const std::string& extra_headers = "", const std::string& body = "",
+                                         const std::string& host = "localhost");
 
 }  // namespace calyx::testing

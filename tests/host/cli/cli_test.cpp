@@ -167,3 +167,43 @@ TEST_CASE("calyx module list shows every module with its status and the reason f
   auto no_subcommand = run_calyx({"module"}, {}, dir.path());
   CHECK(no_subcommand.exit_code != 0);
 }
+
+TEST_CASE("calyx tenant and calyx module enable manage tenants from the command line") {
+  testing::every_backend([](testing::TestDatabase& database) {
+    TempDir dir;
+    std::map<std::string, std::string> env{{"CALYX_DATABASE_URL", database.url_text()},
+                                           {"CALYX_MODULES_DIR", CALYX_MODULES_OUTPUT_DIR}};
+    auto created = run_calyx({"tenant", "create", "--slug", "acme", "--name", "Acme Inc", "--domain", "Acme.Test"}, env,
+                             dir.path());
+    CAPTURE(created.err);
+    REQUIRE(created.exit_code == 0);
+    CHECK(created.out.find("created tenant acme (isolated") != std::string::npos);
+    CHECK(created.out.find("served at acme.localhost, acme.test") != std::string::npos);
+
+    auto bad = run_calyx({"tenant", "create", "--slug", "www", "--name", "X"}, env, dir.path());
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("slug 'www' is reserved") != std::string::npos);
+    auto bad_isolation = run_calyx({"tenant", "create", "--slug", "x1", "--name", "X", "--isolation", "solo"}, env, dir.path());
+    CHECK(bad_isolation.exit_code != 0);
+
+    auto enabled = run_calyx({"module", "enable", "blog", "--tenant", "acme"}, env, dir.path());
+    CHECK(enabled.out == "enabled blog for acme\n");
+    auto missing = run_calyx({"module", "enable", "crm", "--tenant", "acme"}, env, dir.path());
+    CHECK(missing.err.find("no module 'crm' is installed") != std::string::npos);
+
+    auto listed = run_calyx({"tenant", "list"}, env, dir.path());
+    CHECK(listed.out.starts_with("SLUG"));
+    CHECK(listed.out.find("acme  Acme Inc  active  isolated   acme.test  blog") != std::string::npos);
+
+    CHECK(run_calyx({"tenant", "suspend", "acme"}, env, dir.path()).out == "tenant acme is suspended\n");
+    auto shown = run_calyx({"tenant", "show", "acme"}, env, dir.path());
+    CHECK(shown.out.find("status     suspended") != std::string::npos);
+    CHECK(shown.out.find("modules    blog") != std::string::npos);
+
+    auto unconfirmed = run_calyx({"tenant", "delete", "acme", "--purge"}, env, dir.path());
+    CHECK(unconfirmed.exit_code == 1);
+    CHECK(unconfirmed.err.find("confirm with --yes") != std::string::npos);
+    CHECK(run_calyx({"tenant", "delete", "acme", "--purge", "--yes"}, env, dir.path()).exit_code == 0);
+    CHECK(run_calyx({"tenant", "show", "acme"}, env, dir.path()).err.find("no tenant 'acme'") != std::string::npos);
+  });
+}

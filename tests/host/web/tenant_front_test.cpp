@@ -1,0 +1,181 @@
+// The tenant front over real HTTP on both backends: detection by domain, status pages, module routes only
+// for subscribed tenants, errors mapped to pages, isolation between tenants, and changes made elsewhere
+// reaching the running host within a second.
+#include "cli/host_migrations.hpp"
+#include "http/server.hpp"
+#include "support/fixture_modules.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/test_database.hpp"
+#include "tenancy/tenant_directory.hpp"
+#include "web/platform_routes.hpp"
+#include "web/tenant_front.hpp"
+
+#include <calyx/migrations/migrator.hpp>
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+using namespace calyx;
+using calyx::testing::http_request;
+using calyx::testing::TestDatabase;
+
+namespace {
+
+struct FrontWorld {
+  explicit FrontWorld(TestDatabase& database) {
+    std::filesystem::copy_file(CALYX_MODULES_OUTPUT_DIR "/blog.so", modules_dir.path() / "blog.so");
+    std::filesystem::copy_file(testing::fixture_module("notes"), modules_dir.path() / "notes.so");
+    modules::ModuleLoader loader(modules::host_api());
+    registry = std::make_unique<modules::ModuleRegistry>(modules::ModuleRegistry::build(loader.discover(modules_dir.path())));
+    pool = database.open_pool();
+    auto files = calyx_host_migration_files();
+    REQUIRE(migrations::Migrator(*pool, migrations::Scope{}).apply(migrations::parse_migration_files(files).value()).ok());
+    options.sqlite_directory = (data_dir.path() / "tenants").string();
+    options.schema_prefix = "t" + testing::random_suffix(6) + "_";
+    tenancy = std::make_unique<tenancy::Tenancy>(*pool, options, *registry);
+    REQUIRE(tenancy->create({"acme", "Acme", tenancy::Isolation::isolated, {"acme.test"}, "", ""}).ok());
+    REQUIRE(tenancy->create({"globex", "Globex", tenancy::Isolation::isolated, {}, "", ""}).ok());
+    REQUIRE(tenancy->enable_module("acme", "notes").ok());
+    REQUIRE(tenancy->enable_module("globex", "notes").ok());
+    REQUIRE(tenancy->enable_module("acme", "blog").ok());
+
+    directory = std::make_unique<host::TenantDirectory>(*tenancy, "localhost", "");
+    REQUIRE(directory->start().ok());
+    front = std::make_unique<web::TenantFront>(*directory, *tenancy, [this](const http::Request& request) {
+      return web::platform_page(request, *pool, {"9.9.9", "localhost"});
+    });
+    http::Router router;
+    web::add_platform_routes(router, *pool);
+    router.set_fallback(http::Runs::on_worker, [this](const http::Request& r, const http::RequestContext& c) {
+      return front->handle(r, c);
+    });
+    http::ServerOptions server_options;
+    server_options.port = 0;
+    server_options.io_threads = 2;
+    server_options.worker_threads = 2;
+    server = std::make_unique<http::Server>(server_options, std::move(router));
+    REQUIRE(server->start().ok());
+  }
+  ~FrontWorld() { server->stop(); }
+
+  std::optional<testing::HttpResponse> get(const std::string& host, const std::string& target) {
+    return http_request(server->port(), "GET", target, "", "", host);
+  }
+
+  // Waits (at most `limit`) until `host` + `target` answers `status`.
+  bool eventually(const std::string& host, const std::string& target, int status,
+                  std::chrono::milliseconds limit = std::chrono::milliseconds(1500)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (auto r = get(host, target); r && r->status == status) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  testing::TempDir modules_dir, data_dir;
+  std::unique_ptr<modules::ModuleRegistry> registry;
+  std::unique_ptr<db::ConnectionPool> pool;
+  tenancy::TenancyOptions options;
+  std::unique_ptr<tenancy::Tenancy> tenancy;
+  std::unique_ptr<host::TenantDirectory> directory;
+  std::unique_ptr<web::TenantFront> front;
+  std::unique_ptr<http::Server> server;
+};
+
+}  // namespace
+
+TEST_CASE("the tenant is detected from the host: custom domain, then <slug>.<base domain>, else no workspace") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    auto by_domain = world.get("ACME.test:4000", "/");
+    REQUIRE(by_domain);
+    CHECK(by_domain->status == 200);
+    CHECK(by_domain->body.find("<h1>Acme</h1>") != std::string::npos);
+    CHECK(world.get("globex.localhost", "/")->body.find("<h1>Globex</h1>") != std::string::npos);
+    auto unknown = world.get("nope.localhost", "/");
+    CHECK(unknown->status == 404);
+    CHECK(unknown->body.find("No such workspace") != std::string::npos);
+    CHECK(world.get("elsewhere.example", "/")->status == 404);
+    auto platform = world.get("localhost", "/");
+    CHECK(platform->status == 200);
+    CHECK(platform->body.find("Tenant workspaces are served at") != std::string::npos);
+    CHECK(world.get("acme.localhost", "/healthz")->status == 200);  // the host's own routes answer everywhere
+  });
+}
+
+TEST_CASE("a suspended tenant answers 403, an inactive one 503, a deleted one 404") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    REQUIRE(world.tenancy->set_status("acme", tenancy::TenantStatus::suspended).ok());
+    REQUIRE(world.directory->refresh().ok());
+    auto suspended = world.get("acme.localhost", "/notes");
+    CHECK(suspended->status == 403);
+    CHECK(suspended->body.find("Workspace suspended") != std::string::npos);
+    CHECK(suspended->body.find("Acme") != std::string::npos);
+    REQUIRE(world.tenancy->set_status("acme", tenancy::TenantStatus::inactive).ok());
+    REQUIRE(world.directory->refresh().ok());
+    auto inactive = world.get("acme.localhost", "/");
+    CHECK(inactive->status == 503);
+    CHECK(inactive->headers["retry-after"] == "300");
+    REQUIRE(world.tenancy->remove("acme", false).ok());
+    REQUIRE(world.directory->refresh().ok());
+    CHECK(world.get("acme.localhost", "/")->status == 404);
+  });
+}
+
+TEST_CASE("a module answers only for tenants that enabled it; members-only routes need a signed-in user") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    auto blog = world.get("acme.localhost", "/blog");
+    CHECK(blog->status == 200);
+    CHECK(blog->headers["content-type"] == "text/html; charset=utf-8");
+    CHECK(blog->body.find("<title>Blog · Acme</title>") != std::string::npos);  // inside the tenant layout
+    CHECK(world.get("acme.localhost", "/blog?format=json")->headers["content-type"] == "application/json");
+    CHECK(world.get("globex.localhost", "/blog")->status == 404);  // globex has not enabled Blog
+    auto editor = world.get("acme.localhost", "/blog/editor");
+    CHECK(editor->status == 403);
+    CHECK(editor->body.find("Sign in required") != std::string::npos);
+    CHECK(world.get("acme.localhost", "/no/such/page")->status == 404);
+  });
+}
+
+TEST_CASE("module failures become error pages: 4xx with the module's reason, 5xx without it") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    auto bad = http_request(world.server->port(), "POST", "/notes", "Content-Type: application/x-www-form-urlencoded\r\n",
+                            "score=1", "acme.localhost");
+    CHECK(bad->status == 400);
+    CHECK(bad->body.find("body is required") != std::string::npos);
+    auto broken = world.get("acme.localhost", "/notes/bad-sql");
+    CHECK(broken->status == 500);
+    CHECK(broken->body.find("nowhere") == std::string::npos);
+  });
+}
+
+TEST_CASE("over HTTP, one tenant never sees another's rows") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    auto created = http_request(world.server->port(), "POST", "/notes", "", "body=acme+secret&score=1", "acme.localhost");
+    CHECK(created->status == 201);
+    CHECK(world.get("globex.localhost", "/notes")->body == "[]");
+    CHECK(world.get("acme.test", "/notes")->body.find("acme secret") != std::string::npos);
+  });
+}
+
+TEST_CASE("a change made elsewhere reaches the running host within a second") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    // Another Tenancy on its own pool stands for the CLI or another host process.
+    auto other_pool = database.open_pool();
+    tenancy::Tenancy elsewhere(*other_pool, world.options, *world.registry);
+    REQUIRE(elsewhere.set_status("globex", tenancy::TenantStatus::suspended).ok());
+    CHECK(world.eventually("globex.localhost", "/", 403));
+    REQUIRE(elsewhere.create({"initech", "Initech", tenancy::Isolation::isolated, {"initech.test"}, "", ""}).ok());
+    CHECK(world.eventually("initech.test", "/", 200));
+    REQUIRE(elsewhere.enable_module("initech", "blog").ok());
+    CHECK(world.eventually("initech.localhost", "/blog", 200));
+  });
+}
