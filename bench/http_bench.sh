@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# HTTP benchmark, same run, same machine: Calyx serving a module route (tenant detection, routing, the
+# subscription check, the worker pool, the ABI call, security headers) against a minimal Boost.Beast server
+# answering the same bytes from memory. wrk drives both on loopback, then the script prints the ratio.
+# Usage: bench/http_bench.sh [BUILD_DIR] [SECONDS]
+set -euo pipefail
+build=${1:-build}
+seconds=${2:-10}
+work=$(mktemp -d /tmp/calyx-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; exit 1; }
+requests_per_second() { awk '/Requests\/sec/ {print $2}'; }
+
+mkdir -p "$work/modules"
+cp "$build/bench/hello.so" "$work/modules/"
+export CALYX_VAR_DIR=$work/var CALYX_MODULES_DIR=$work/modules CALYX_LOG_LEVEL=warn CALYX_HTTP_THREADS=2
+"$build/host/calyx" tenant create --slug bench --name Bench >/dev/null
+"$build/host/calyx" module enable hello --tenant bench >/dev/null
+
+calyx_port=$(free_port)
+CALYX_LISTEN=127.0.0.1:$calyx_port "$build/host/calyx" serve 2>"$work/calyx.log" &
+pids+=($!)
+floor_port=$(free_port)
+"$build/bench/minimal_server" 127.0.0.1 "$floor_port" 2 &
+pids+=($!)
+wait_port "$calyx_port"
+wait_port "$floor_port"
+curl -fsS "http://bench.localhost:$calyx_port/hello" | grep -q ok
+
+echo "== Calyx: module route GET /hello on tenant bench (${seconds}s)"
+calyx_out=$(wrk -t2 -c64 -d"${seconds}s" --latency -H "Host: bench.localhost" "http://127.0.0.1:$calyx_port/hello")
+echo "$calyx_out"
+echo "== minimal Beast server, same bytes from memory (${seconds}s)"
+floor_out=$(wrk -t2 -c64 -d"${seconds}s" --latency "http://127.0.0.1:$floor_port/hello")
+echo "$floor_out"
+calyx_rps=$(echo "$calyx_out" | requests_per_second)
+floor_rps=$(echo "$floor_out" | requests_per_second)
+echo "== Calyx ${calyx_rps} req/s, floor ${floor_rps} req/s, ratio $(awk -v a="$calyx_rps" -v b="$floor_rps" 'BEGIN {printf "%.2f", a / b}')x"
