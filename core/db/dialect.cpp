@@ -2,6 +2,8 @@
 // (sqlite3*, PGconn*) that SOCI exposes, because SOCI prepares one statement at a time.
 #include <calyx/db/dialect.hpp>
 
+#include "db/native.hpp"
+
 #include <fmt/format.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -12,23 +14,6 @@
 
 namespace calyx::db::dialect {
 namespace {
-
-// SOCI includes sqlite3.h inside namespace sqlite_api (soci::sqlite3 is its backend factory).
-using sqlite_api::sqlite3;
-
-// SOCI's shared libraries do not export the backends' typeinfo, so dynamic_cast cannot link; the backend
-// name says which class it is.
-sqlite3* native_sqlite(soci::session& session) {
-  auto* backend = session.get_backend();
-  if (!backend || backend->get_backend_name() != "sqlite3") return nullptr;
-  return static_cast<soci::sqlite3_session_backend*>(backend)->conn_;
-}
-
-PGconn* native_postgresql(soci::session& session) {
-  auto* backend = session.get_backend();
-  if (!backend || backend->get_backend_name() != "postgresql") return nullptr;
-  return static_cast<soci::postgresql_session_backend*>(backend)->conn_;
-}
 
 Status execute_sqlite_script(soci::session& session, std::string_view sql) {
   sqlite3* db = native_sqlite(session);
@@ -66,6 +51,7 @@ void prepare_connection(soci::session& session, Backend backend, std::chrono::mi
     session << "PRAGMA journal_mode = WAL", soci::into(mode);
     session << "PRAGMA foreign_keys = ON";
     session << "PRAGMA synchronous = NORMAL";
+    register_sqlite_scope_function(session);
   } else {
     session << "SET client_min_messages TO WARNING";
   }

@@ -138,9 +138,18 @@ Result<MigrationReport> Migrator::apply(const std::vector<Migration>& migrations
         ++report.already_applied;
         continue;
       }
-      if (auto ran = db::dialect::execute_script(lease->session(), backend, migration.sql_for(backend)); !ran) {
+      auto fail = [&](const Error& error) {
         return Error::failed(fmt::format("{} migration {} failed and was rolled back: {}", scope_.component, label,
-                                         ran.error().message()));
+                                         error.message()));
+      };
+      if (scope_.before_each) {
+        if (auto ok = scope_.before_each(*lease); !ok) return fail(ok.error());
+      }
+      if (auto ran = db::dialect::execute_script(lease->session(), backend, migration.sql_for(backend)); !ran) {
+        return fail(ran.error());
+      }
+      if (scope_.after_each) {
+        if (auto ok = scope_.after_each(*lease); !ok) return fail(ok.error());
       }
       auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                            migration_started);

@@ -4,6 +4,8 @@
 #include <calyx/db/dialect.hpp>
 #include <calyx/modules/hooks.hpp>
 
+#include <calyx/db/module_guard.hpp>
+
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -151,21 +153,42 @@ Result<db::Lease*> DatabaseCallServices::connection(const calyx_call& call) {
   auto lease = scope_.pool->acquire();
   if (!lease) return lease.error();
   lease_.emplace(std::move(lease.value()));
-  try {
-    db::Backend backend = lease_->backend();
-    lease_->session() << std::string(backend == db::Backend::sqlite && !may_write(call) ? "BEGIN" : db::dialect::begin_write_sql(backend));
-    if (!scope_.schema.empty()) {
-      auto quoted = db::dialect::quote_identifier(scope_.schema);
-      if (!quoted) return quoted.error();
-      if (backend != db::Backend::postgresql) return Error::invalid_argument("a schema scope needs PostgreSQL");
-      lease_->session() << "SET LOCAL search_path TO " + *quoted;
-    }
-  } catch (const soci::soci_error& e) {
+  auto opened = open_transaction(call);
+  if (!opened) {
     lease_->discard();
     lease_.reset();
-    return sql_error(e);
+    return opened.error();
   }
   return &*lease_;
+}
+
+// Begins the call's transaction and confines it: on PostgreSQL the tenant's schema, role and row scope, set
+// transaction-locally in one round trip (they vanish at COMMIT/ROLLBACK, before the connection is reused);
+// on SQLite the connection's tenant function and the module authorizer (lifted again in finish()).
+Status DatabaseCallServices::open_transaction(const calyx_call& call) {
+  db::Backend backend = lease_->backend();
+  if (backend == db::Backend::sqlite) {
+    if (!scope_.schema.empty() || !scope_.role.empty()) return Error::invalid_argument("schemas and roles need PostgreSQL");
+    try {
+      lease_->session() << std::string(may_write(call) ? db::dialect::begin_write_sql(backend) : "BEGIN");
+    } catch (const soci::soci_error& e) {
+      return sql_error(e);
+    }
+    return db::guard_sqlite_module_call(lease_->session(), scope_.row_tenant, &trigger_changes_, &statement_state_);
+  }
+  std::string script = "BEGIN";
+  if (!scope_.schema.empty()) {
+    auto quoted = db::dialect::quote_identifier(scope_.schema);
+    if (!quoted) return quoted.error();
+    script += "; SET LOCAL search_path TO " + *quoted;
+  }
+  if (!scope_.role.empty()) {
+    auto quoted = db::dialect::quote_identifier(scope_.role);
+    if (!quoted) return quoted.error();
+    script += "; SET LOCAL ROLE " + *quoted;
+  }
+  if (scope_.row_tenant != 0) script += fmt::format("; SET LOCAL calyx.tenant_id = '{}'", scope_.row_tenant);
+  return db::dialect::execute_script(lease_->session(), backend, script);
 }
 
 Status DatabaseCallServices::finish(bool success) {
@@ -181,6 +204,7 @@ Status DatabaseCallServices::finish(bool success) {
       lease_->discard();
     }
   }
+  if (lease_->backend() == db::Backend::sqlite) db::release_sqlite_module_call(lease_->session());
   lease_.reset();
   savepoints_ = 0;
   return outcome;
@@ -190,13 +214,16 @@ Result<std::int64_t> DatabaseCallServices::db_execute(calyx_call& call, std::str
                                                       std::span<const calyx_value> params) {
   auto lease = connection(call);
   if (!lease) return lease.error();
+  statement_state_ = {};
   try {
     soci::statement statement((*lease)->session());
     Bindings bindings;
     if (auto ok = prepare(statement, bindings, sql, params); !ok) return ok.error();
     statement.define_and_bind();
+    // On SQLite, rows written through the shared-mode views are counted by their triggers.
+    trigger_changes_ = 0;
     statement.execute(true);
-    return static_cast<std::int64_t>(statement.get_affected_rows());
+    return static_cast<std::int64_t>(statement.get_affected_rows()) + trigger_changes_;
   } catch (const soci::soci_error& e) {
     return sql_error(e);
   }
@@ -206,6 +233,7 @@ Result<std::unique_ptr<RowCursor>> DatabaseCallServices::db_query(calyx_call& ca
                                                                   std::span<const calyx_value> params) {
   auto lease = connection(call);
   if (!lease) return lease.error();
+  statement_state_ = {};
   try {
     auto cursor = std::make_unique<SociRowCursor>((*lease)->session());
     if (auto ok = cursor->open(sql, params); !ok) return ok.error();

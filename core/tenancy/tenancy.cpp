@@ -6,6 +6,8 @@
 #include <calyx/modules/hooks.hpp>
 #include <calyx/tenancy/names.hpp>
 
+#include "tenancy/shared_rows.hpp"
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -125,10 +127,6 @@ Result<Tenant> Tenancy::create(const NewTenant& spec) {
   if (spec.name.empty() || spec.name.size() > 100) {
     return Error::invalid_argument("a tenant name of 1 to 100 characters is required");
   }
-  if (spec.isolation == Isolation::shared) {
-    return Error::invalid_argument(
-        "shared isolation is not available in this version; use --isolation isolated or enterprise");
-  }
   std::vector<std::string> domains;
   for (const auto& domain : spec.domains) {
     auto normalized = normalize_domain(domain);
@@ -158,6 +156,10 @@ Result<Tenant> Tenancy::create(const NewTenant& spec) {
     auto pool = db::ConnectionPool::open(*url, probe);
     if (!pool) return pool.error().with_context("step 'database'");
     location = spec.database_url;
+  } else if (spec.isolation == Isolation::shared) {
+    location = host_.backend() == db::Backend::postgresql
+                   ? std::string(shared_rows::kPostgresSchema)
+                   : (std::filesystem::path(options_.sqlite_directory) / shared_rows::kSqliteFile).string();
   } else if (host_.backend() == db::Backend::postgresql) {
     location = schema_for(options_, spec.slug);
     if (!db::dialect::is_valid_identifier(location)) {
@@ -171,60 +173,66 @@ Result<Tenant> Tenancy::create(const NewTenant& spec) {
     location = file.string();
   }
 
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
-    auto& s = lease->session();
-    int taken = 0;
-    s << "SELECT COUNT(*) FROM calyx_tenants WHERE slug = :slug", soci::use(spec.slug), soci::into(taken);
-    if (taken) return Error::conflict(fmt::format("a tenant with slug '{}' already exists", spec.slug));
-    for (const auto& domain : domains) {
-      std::string owner;
-      soci::indicator indicator = soci::i_null;
-      s << "SELECT t.slug FROM calyx_domains d JOIN calyx_tenants t ON t.id = d.tenant_id WHERE d.host = :host",
-          soci::use(domain), soci::into(owner, indicator);
-      if (indicator == soci::i_ok) {
-        return Error::conflict(fmt::format("domain '{}' already belongs to tenant '{}'", domain, owner));
+  {  // the lease goes back before find() below takes one
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      db::Transaction tx(*lease);
+      auto& s = lease->session();
+      int taken = 0;
+      s << "SELECT COUNT(*) FROM calyx_tenants WHERE slug = :slug", soci::use(spec.slug), soci::into(taken);
+      if (taken) return Error::conflict(fmt::format("a tenant with slug '{}' already exists", spec.slug));
+      for (const auto& domain : domains) {
+        std::string owner;
+        soci::indicator indicator = soci::i_null;
+        s << "SELECT t.slug FROM calyx_domains d JOIN calyx_tenants t ON t.id = d.tenant_id WHERE d.host = :host",
+            soci::use(domain), soci::into(owner, indicator);
+        if (indicator == soci::i_ok) {
+          return Error::conflict(fmt::format("domain '{}' already belongs to tenant '{}'", domain, owner));
+        }
       }
-    }
-    std::string now = utc_now(), isolation(to_string(spec.isolation));
-    long long parent = parent_id.value_or(0);
-    soci::indicator parent_indicator = parent_id ? soci::i_ok : soci::i_null;
-    s << "INSERT INTO calyx_tenants (slug, name, status, isolation, data_location, parent_id, created_at, updated_at) "
-         "VALUES (:slug, :name, 'active', :isolation, :location, :parent, :created, :updated)",
-        soci::use(spec.slug), soci::use(spec.name), soci::use(isolation), soci::use(location),
-        soci::use(parent, parent_indicator), soci::use(now), soci::use(now);
-    long long id = 0;
-    s << "SELECT id FROM calyx_tenants WHERE slug = :slug", soci::use(spec.slug), soci::into(id);
-    for (std::size_t i = 0; i < domains.size(); ++i) {
-      int primary = i == 0 ? 1 : 0;
-      s << "INSERT INTO calyx_domains (host, tenant_id, is_primary) VALUES (:host, :tenant, :primary)",
-          soci::use(domains[i]), soci::use(id), soci::use(primary);
-    }
-    if (spec.isolation == Isolation::isolated && host_.backend() == db::Backend::postgresql && options_.create_schemas) {
-      try {
-        s << "CREATE SCHEMA " + db::dialect::quote_identifier(location).value();
-      } catch (const std::exception& e) {
-        return db_error(e, "step 'schema'");
+      std::string now = utc_now(), isolation(to_string(spec.isolation));
+      long long parent = parent_id.value_or(0);
+      soci::indicator parent_indicator = parent_id ? soci::i_ok : soci::i_null;
+      s << "INSERT INTO calyx_tenants (slug, name, status, isolation, data_location, parent_id, created_at, updated_at) "
+           "VALUES (:slug, :name, 'active', :isolation, :location, :parent, :created, :updated)",
+          soci::use(spec.slug), soci::use(spec.name), soci::use(isolation), soci::use(location),
+          soci::use(parent, parent_indicator), soci::use(now), soci::use(now);
+      long long id = 0;
+      s << "SELECT id FROM calyx_tenants WHERE slug = :slug", soci::use(spec.slug), soci::into(id);
+      for (std::size_t i = 0; i < domains.size(); ++i) {
+        int primary = i == 0 ? 1 : 0;
+        s << "INSERT INTO calyx_domains (host, tenant_id, is_primary) VALUES (:host, :tenant, :primary)",
+            soci::use(domains[i]), soci::use(id), soci::use(primary);
       }
+      if (spec.isolation != Isolation::enterprise && host_.backend() == db::Backend::postgresql) {
+        if (auto ok = prepare_schema(*lease, location, spec.isolation == Isolation::shared); !ok) return ok.error();
+      }
+      if (spec.isolation == Isolation::shared && host_.backend() == db::Backend::sqlite) {
+        std::error_code ec;
+        std::filesystem::create_directories(options_.sqlite_directory, ec);
+        Tenant probe;
+        probe.isolation = Isolation::shared;
+        probe.data_location = location;
+        if (auto pool = tenant_pool(probe); !pool) return pool.error().with_context("step 'shared database file'");
+      }
+      if (spec.isolation == Isolation::isolated && host_.backend() == db::Backend::sqlite) {
+        // Opened inside the transaction so that a file that cannot be created leaves no tenant behind.
+        std::error_code ec;
+        std::filesystem::create_directories(options_.sqlite_directory, ec);
+        db::PoolOptions probe;
+        probe.size = 1;
+        auto file_url = db::DatabaseUrl::parse("sqlite:" + location);
+        auto file_pool = file_url ? db::ConnectionPool::open(*file_url, probe) : Result<std::unique_ptr<db::ConnectionPool>>(file_url.error());
+        if (!file_pool) return file_pool.error().with_context("step 'database file'");
+        created_file = location;
+      }
+      bump_version(s, host_.backend());
+      tx.commit();
+    } catch (const std::exception& e) {
+      if (created_file) std::filesystem::remove(*created_file);
+      return db_error(e, "step 'tenant record'");
     }
-    if (spec.isolation == Isolation::isolated && host_.backend() == db::Backend::sqlite) {
-      // Opened inside the transaction so that a file that cannot be created leaves no tenant behind.
-      std::error_code ec;
-      std::filesystem::create_directories(options_.sqlite_directory, ec);
-      db::PoolOptions probe;
-      probe.size = 1;
-      auto file_url = db::DatabaseUrl::parse("sqlite:" + location);
-      auto file_pool = file_url ? db::ConnectionPool::open(*file_url, probe) : Result<std::unique_ptr<db::ConnectionPool>>(file_url.error());
-      if (!file_pool) return file_pool.error().with_context("step 'database file'");
-      created_file = location;
-    }
-    bump_version(s, host_.backend());
-    tx.commit();
-  } catch (const std::exception& e) {
-    if (created_file) std::filesystem::remove(*created_file);
-    return db_error(e, "step 'tenant record'");
   }
   spdlog::info("tenant {} created ({}, {})", spec.slug, to_string(spec.isolation), location);
   return find(spec.slug);
@@ -251,27 +259,67 @@ Status Tenancy::set_status(std::string_view slug, TenantStatus status) {
   }
 }
 
+// A PostgreSQL schema for tenant data (isolated: the tenant's own; shared: calyx_shared, made once) and the
+// role its module calls run as, allowed in that schema only.
+Status Tenancy::prepare_schema(db::Lease& lease, const std::string& schema, bool shared) {
+  auto quoted = db::dialect::quote_identifier(schema);
+  if (!quoted) return quoted.error();
+  if (options_.create_schemas || shared) {
+    std::string sql = (shared ? "CREATE SCHEMA IF NOT EXISTS " : "CREATE SCHEMA ") + *quoted;
+    if (auto ok = db::dialect::execute_script(lease.session(), lease.backend(), sql); !ok) {
+      return ok.error().with_context("step 'schema'");
+    }
+  }
+  std::string role = roles::role_for(host_.url().database, schema);
+  if (auto ok = roles::ensure_role(lease, role); !ok) return ok.error().with_context("step 'role'");
+  if (auto ok = roles::grant_schema(lease, schema, role); !ok) return ok.error().with_context("step 'role'");
+  return Ok{};
+}
+
+// The migration scope of a tenant's module: where it applies, and for PostgreSQL schemas and shared tables
+// what must happen around each migration (row scoping, grants to the tenant's role).
+migrations::Scope Tenancy::migration_scope(const Tenant& tenant, const modules::DataScope& data,
+                                           const std::string& component) {
+  migrations::Scope scope(component, data.schema);
+  bool shared = tenant.isolation == Isolation::shared;
+  if (shared) scope.before_each = [](db::Lease& lease) { return shared_rows::open_for_migration(lease); };
+  std::string schema = data.schema, role = data.role;
+  scope.after_each = [shared, schema, role](db::Lease& lease) -> Status {
+    if (shared) {
+      if (auto ok = shared_rows::close_after_migration(lease); !ok) return ok;
+    }
+    return role.empty() ? Status(Ok{}) : roles::grant_schema(lease, schema, role);
+  };
+  return scope;
+}
+
 Result<db::ConnectionPool*> Tenancy::tenant_pool(const Tenant& tenant) {
-  bool own_database = tenant.isolation == Isolation::enterprise ||
-                      (tenant.isolation == Isolation::isolated && host_.backend() == db::Backend::sqlite);
+  bool own_database = tenant.isolation == Isolation::enterprise || host_.backend() == db::Backend::sqlite;
   if (!own_database) return &host_;
+  // Shared SQLite tenants share one pool on the shared file (key 0: no tenant has id 0).
+  std::int64_t key = tenant.isolation == Isolation::shared ? 0 : tenant.id;
   std::lock_guard lock(pools_mutex_);
-  if (auto it = pools_.find(tenant.id); it != pools_.end()) return it->second.get();
+  if (auto it = pools_.find(key); it != pools_.end()) return it->second.get();
   auto url = db::DatabaseUrl::parse(tenant.isolation == Isolation::enterprise ? tenant.data_location
                                                                                : "sqlite:" + tenant.data_location);
   if (!url) return url.error();
   db::PoolOptions options;
-  options.size = 4;  // a tenant's own database gets a small pool of its own
+  options.size = key == 0 ? host_.options().size : 4;  // a tenant's own database gets a small pool of its own
   auto pool = db::ConnectionPool::open(*url, options);
   if (!pool) return pool.error();
-  return pools_.emplace(tenant.id, std::move(pool.value())).first->second.get();
+  return pools_.emplace(key, std::move(pool.value())).first->second.get();
 }
 
 Result<modules::DataScope> Tenancy::data_scope(const Tenant& tenant) {
   auto pool = tenant_pool(tenant);
   if (!pool) return pool.error();
-  bool schema = tenant.isolation == Isolation::isolated && host_.backend() == db::Backend::postgresql;
-  return modules::DataScope{*pool, schema ? tenant.data_location : std::string()};
+  modules::DataScope scope(*pool);
+  if (host_.backend() == db::Backend::postgresql && tenant.isolation != Isolation::enterprise) {
+    scope.schema = tenant.data_location;
+    scope.role = roles::role_for(host_.url().database, tenant.data_location);
+  }
+  if (tenant.isolation == Isolation::shared) scope.row_tenant = tenant.id;
+  return scope;
 }
 
 Status Tenancy::run_hook(const Tenant& tenant, std::string_view point, const std::string& data) {
@@ -304,7 +352,7 @@ Result<std::vector<std::string>> Tenancy::enable_module(std::string_view slug, s
   std::vector<std::string> enabled;
   for (const modules::ModuleInfo* module : registry_.with_dependencies(code)) {
     if (std::find(tenant->modules.begin(), tenant->modules.end(), module->code) != tenant->modules.end()) continue;
-    auto migrated = migrations::Migrator(*scope->pool, migrations::Scope{module->code, scope->schema}).apply(module->migrations);
+    auto migrated = migrations::Migrator(*scope->pool, migration_scope(*tenant, *scope, module->code)).apply(module->migrations);
     if (!migrated) return migrated.error().with_context(fmt::format("enabling '{}': step 'migrations'", module->code));
 
     std::set<std::string, std::less<>> active(tenant->modules.begin(), tenant->modules.end());
@@ -408,7 +456,20 @@ Status Tenancy::remove(std::string_view slug, bool purge) {
   for (const auto& code : std::vector<std::string>(tenant->modules.rbegin(), tenant->modules.rend())) {
     if (auto ok = disable_module(slug, code, true); !ok && ok.error().code() != Error::Code::conflict) return ok;
   }
-  {
+  if (tenant->isolation == Isolation::shared && host_.backend() == db::Backend::sqlite) {
+    auto pool = tenant_pool(*tenant);
+    if (!pool) return pool.error();
+    auto shared = (*pool)->acquire();
+    if (!shared) return shared.error();
+    try {
+      db::Transaction tx(*shared);
+      if (auto ok = shared_rows::purge_tenant(*shared, tenant->id); !ok) return ok.error();
+      tx.commit();
+    } catch (const std::exception& e) {
+      return db_error(e, "deleting the tenant's shared rows");
+    }
+  }
+  if (tenant->isolation != Isolation::shared) {
     std::lock_guard lock(pools_mutex_);
     pools_.erase(tenant->id);  // close its own database before removing it
   }
@@ -420,6 +481,12 @@ Status Tenancy::remove(std::string_view slug, bool purge) {
     long long id = tenant->id;
     if (tenant->isolation == Isolation::isolated && host_.backend() == db::Backend::postgresql) {
       s << "DROP SCHEMA IF EXISTS " + db::dialect::quote_identifier(tenant->data_location).value() + " CASCADE";
+      if (auto ok = roles::drop_role(*lease, roles::role_for(host_.url().database, tenant->data_location)); !ok) {
+        return ok.error().with_context("purging the tenant's role");
+      }
+    }
+    if (tenant->isolation == Isolation::shared && host_.backend() == db::Backend::postgresql) {
+      if (auto ok = shared_rows::purge_tenant(*lease, tenant->id); !ok) return ok.error();
     }
     s << "DELETE FROM calyx_subscriptions WHERE tenant_id = :t", soci::use(id);
     s << "DELETE FROM calyx_domains WHERE tenant_id = :t", soci::use(id);

@@ -11,6 +11,7 @@
 #include <calyx/result.hpp>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,15 @@ namespace calyx::migrations {
 
 // Where migrations go and whose they are.
 struct Scope {
+  Scope() = default;
+  Scope(std::string component_code, std::string schema_name = {})
+      : component(std::move(component_code)), schema(std::move(schema_name)) {}
+
   std::string component = "host";  // "host", or a module's code: versions are numbered per component
   std::string schema;              // PostgreSQL schema to apply into; empty = the connection's default
+  // Run inside each migration's transaction, around its SQL: how tenancy turns module tables into shared,
+  // row-scoped ones and grants the tenant's role its tables. A failure rolls the migration back.
+  std::function<Status(db::Lease&)> before_each, after_each;
 };
 
 struct AppliedMigration {

@@ -5,6 +5,7 @@
 // Thread-safety: one instance per call, used by that call's thread only.
 #pragma once
 
+#include <calyx/db/module_guard.hpp>
 #include <calyx/db/pool.hpp>
 #include <calyx/modules/call.hpp>
 #include <calyx/modules/registry.hpp>
@@ -18,8 +19,13 @@ namespace calyx::modules {
 
 // Where a tenant's module data lives.
 struct DataScope {
+  DataScope() = default;
+  DataScope(db::ConnectionPool* database, std::string schema_name = {}) : pool(database), schema(std::move(schema_name)) {}
+
   db::ConnectionPool* pool = nullptr;  // the tenant's database
   std::string schema;                  // PostgreSQL schema to scope statements to; empty: the pool's default
+  std::string role;                    // PostgreSQL role the module's statements run as; empty: the login's
+  std::int64_t row_tenant = 0;         // shared tables: the tenant whose rows the call sees; 0: not shared
 };
 
 class DatabaseCallServices : public CallServices {
@@ -45,6 +51,7 @@ class DatabaseCallServices : public CallServices {
  private:
   // The call's connection, with its transaction open and scoped; opened on first use.
   Result<db::Lease*> connection(const calyx_call& call);
+  Status open_transaction(const calyx_call& call);
 
   DataScope scope_;
   db::ConnectionPool& host_pool_;
@@ -52,6 +59,8 @@ class DatabaseCallServices : public CallServices {
   std::set<std::string, std::less<>> active_;
   std::optional<db::Lease> lease_;
   int savepoints_ = 0;
+  std::int64_t trigger_changes_ = 0;
+  db::ModuleStatementState statement_state_;  // SQLite: the authorizer's view of the statement being prepared  // SQLite: rows the last statement changed through shared-mode views
 };
 
 }  // namespace calyx::modules

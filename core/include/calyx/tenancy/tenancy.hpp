@@ -6,6 +6,7 @@
 #pragma once
 
 #include <calyx/db/pool.hpp>
+#include <calyx/migrations/migrator.hpp>
 #include <calyx/modules/database_services.hpp>
 #include <calyx/modules/registry.hpp>
 #include <calyx/tenancy/tenant.hpp>
@@ -65,6 +66,8 @@ class Tenancy {
 
  private:
   Result<db::ConnectionPool*> tenant_pool(const Tenant& tenant);
+  Status prepare_schema(db::Lease& lease, const std::string& schema, bool shared);
+  migrations::Scope migration_scope(const Tenant& tenant, const modules::DataScope& data, const std::string& component);
   Status run_hook(const Tenant& tenant, std::string_view point, const std::string& data);
 
   db::ConnectionPool& host_;
