@@ -110,6 +110,53 @@ Result<std::vector<Migration>> Migrator::pending(const std::vector<Migration>& m
   return out;
 }
 
+// Applies `migration` inside the transaction open on `lease`, unless the ledger (read under the scope's lock)
+// says it is applied already. Returns whether it ran.
+Result<bool> Migrator::apply_one(db::Lease& lease, const Migration& migration, const std::vector<Migration>& all,
+                                 const std::string& quoted_schema) {
+  const db::Backend backend = pool_.backend();
+  auto started = std::chrono::steady_clock::now();
+  std::string label = migration.label();
+  auto fail = [&](const Error& error) {
+    return Error::failed(
+        fmt::format("{} migration {} failed and was rolled back: {}", scope_.component, label, error.message()));
+  };
+  try {
+    enter_scope(lease, scope_, quoted_schema);
+    // Another process may have applied it since we looked; the lock we now hold makes this check final.
+    auto ledger = read_ledger(lease, scope_.component);
+    if (ledger->contains(migration.version)) {
+      if (auto ok = verify_ledger(*ledger, all, backend, scope_); !ok) return ok.error();
+      return false;
+    }
+    if (scope_.before_each) {
+      if (auto ok = scope_.before_each(lease); !ok) return fail(ok.error());
+    }
+    auto sql = scope_.rewrite_sql ? scope_.rewrite_sql(lease, migration.sql_for(backend))
+                                  : Result<std::string>(migration.sql_for(backend));
+    if (!sql) return fail(sql.error());
+    if (auto ran = db::dialect::execute_script(lease.session(), backend, *sql); !ran) {
+      return fail(ran.error());
+    }
+    if (scope_.after_each) {
+      if (auto ok = scope_.after_each(lease); !ok) return fail(ok.error());
+    }
+    long long duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    std::string checksum = migration.checksum(backend), applied_at = utc_now();
+    lease.session() << "INSERT INTO calyx_schema_migrations "
+                       "(component, version, name, checksum, applied_at, duration_ms) "
+                       "VALUES (:component, :version, :name, :checksum, :applied_at, :duration_ms)",
+        soci::use(scope_.component), soci::use(migration.version), soci::use(migration.name), soci::use(checksum),
+        soci::use(applied_at), soci::use(duration_ms);
+    spdlog::info("applied {} migration {}{} in {} ms", scope_.component, label,
+                 scope_.schema.empty() ? "" : " to schema " + scope_.schema, duration_ms);
+    return true;
+  } catch (const std::exception& e) {
+    return fail(Error::failed(e.what()));
+  }
+}
+
 Result<MigrationReport> Migrator::apply(const std::vector<Migration>& migrations) {
   auto started = std::chrono::steady_clock::now();
   if (!scope_.schema.empty() && pool_.backend() != db::Backend::postgresql) {
@@ -124,50 +171,48 @@ Result<MigrationReport> Migrator::apply(const std::vector<Migration>& migrations
   report.already_applied = migrations.size() - pending_migrations->size();
   auto lease = pool_.acquire();
   if (!lease) return lease.error();
-  const db::Backend backend = pool_.backend();
   for (const auto& migration : *pending_migrations) {
-    auto migration_started = std::chrono::steady_clock::now();
-    std::string label = migration.label();
     try {
       db::Transaction tx(*lease);
-      enter_scope(*lease, scope_, *quoted);
-      // Another process may have applied it since we looked; the lock we now hold makes this check final.
-      auto ledger = read_ledger(*lease, scope_.component);
+      auto ran = apply_one(*lease, migration, migrations, *quoted);
+      if (!ran) return ran.error();
+      tx.commit();
+      if (*ran) {
+        report.applied.push_back(migration.label());
+      } else {
+        ++report.already_applied;
+      }
+    } catch (const std::exception& e) {
+      return Error::failed(fmt::format("{} migration {} failed and was rolled back: {}", scope_.component,
+                                       migration.label(), e.what()));
+    }
+  }
+  report.duration =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return report;
+}
+
+Result<MigrationReport> Migrator::apply_in(db::Lease& lease, const std::vector<Migration>& migrations) {
+  auto started = std::chrono::steady_clock::now();
+  auto quoted = scope_.schema.empty() ? Result<std::string>(std::string()) : db::dialect::quote_identifier(scope_.schema);
+  if (!quoted) return quoted.error();
+  MigrationReport report;
+  try {
+    enter_scope(lease, scope_, *quoted);
+    lease.session() << std::string(kLedgerDdl);
+    auto ledger = read_ledger(lease, scope_.component);
+    if (auto ok = verify_ledger(*ledger, migrations, pool_.backend(), scope_); !ok) return ok.error();
+    for (const auto& migration : migrations) {
       if (ledger->contains(migration.version)) {
-        if (auto ok = verify_ledger(*ledger, migrations, backend, scope_); !ok) return ok.error();
         ++report.already_applied;
         continue;
       }
-      auto fail = [&](const Error& error) {
-        return Error::failed(fmt::format("{} migration {} failed and was rolled back: {}", scope_.component, label,
-                                         error.message()));
-      };
-      if (scope_.before_each) {
-        if (auto ok = scope_.before_each(*lease); !ok) return fail(ok.error());
-      }
-      if (auto ran = db::dialect::execute_script(lease->session(), backend, migration.sql_for(backend)); !ran) {
-        return fail(ran.error());
-      }
-      if (scope_.after_each) {
-        if (auto ok = scope_.after_each(*lease); !ok) return fail(ok.error());
-      }
-      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                           migration_started);
-      long long duration_ms = elapsed.count();
-      std::string checksum = migration.checksum(backend), applied_at = utc_now();
-      lease->session() << "INSERT INTO calyx_schema_migrations "
-                          "(component, version, name, checksum, applied_at, duration_ms) "
-                          "VALUES (:component, :version, :name, :checksum, :applied_at, :duration_ms)",
-          soci::use(scope_.component), soci::use(migration.version), soci::use(migration.name),
-          soci::use(checksum), soci::use(applied_at), soci::use(duration_ms);
-      tx.commit();
-      spdlog::info("applied {} migration {}{} in {} ms", scope_.component, label,
-                   scope_.schema.empty() ? "" : " to schema " + scope_.schema, duration_ms);
-      report.applied.push_back(label);
-    } catch (const std::exception& e) {
-      return Error::failed(
-          fmt::format("{} migration {} failed and was rolled back: {}", scope_.component, label, e.what()));
+      auto ran = apply_one(lease, migration, migrations, *quoted);
+      if (!ran) return ran.error();
+      report.applied.push_back(migration.label());
     }
+  } catch (const std::exception& e) {
+    return Error::failed(fmt::format("cannot read the {} migration ledger: {}", scope_.component, e.what()));
   }
   report.duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);

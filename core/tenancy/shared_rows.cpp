@@ -303,6 +303,22 @@ Status open_for_migration(db::Lease& lease) {
   }
 }
 
+Result<std::set<std::string>> shared_tables(db::Lease& lease) {
+  try {
+    std::vector<std::string> names =
+        lease.backend() == db::Backend::sqlite
+            ? strings(lease, "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND EXISTS "
+                             "(SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'tenant_id')")
+            : strings(lease, "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                             "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' "
+                             "WHERE n.nspname = :s AND c.relkind IN ('r', 'p')",
+                      std::string(kPostgresSchema));
+    return std::set<std::string>(names.begin(), names.end());
+  } catch (const std::exception& e) {
+    return soci_failure(e, "listing the shared tables");
+  }
+}
+
 Status close_after_migration(db::Lease& lease) {
   try {
     return lease.backend() == db::Backend::sqlite ? close_sqlite(lease) : close_postgresql(lease);

@@ -14,6 +14,7 @@
 #include <calyx/result.hpp>
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ inline constexpr std::string_view kSqliteFile = "_shared.db";  // slugs start wi
 
 // SQLite: turns the views back into the plain tables, so a migration can alter them. PostgreSQL: nothing.
 Status open_for_migration(db::Lease& lease);
+
+// The module tables of the scope that are shared already (they have tenant_id), during a migration.
+Result<std::set<std::string>> shared_tables(db::Lease& lease);
 
 // Makes every module table of the scope shared and row-scoped (idempotent).
 Status close_after_migration(db::Lease& lease);

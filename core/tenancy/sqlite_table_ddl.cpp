@@ -229,4 +229,42 @@ Result<std::string> shared_index_ddl(std::string_view create_sql) {
   return Error::invalid_argument(fmt::format("cannot read the index definition: {}", create_sql));
 }
 
+std::string shared_unique_statements(std::string_view script, const std::set<std::string>& existing) {
+  Parsed p{script, tokenize(script)};
+  std::vector<std::size_t> insert_after;  // indexes of "(" tokens
+  std::string altered;                    // the table of the ALTER TABLE statement being read
+  for (std::size_t i = 0; i < p.tokens.size(); ++i) {
+    if (p.tokens[i].kind == ';') altered.clear();
+    if (p.word(i) == "ALTER" && p.word(i + 1) == "TABLE") {
+      std::size_t k = i + 2;
+      while (p.word(k) == "IF" || p.word(k) == "EXISTS" || p.word(k) == "ONLY") ++k;
+      while (k + 2 < p.tokens.size() && p.tokens[k + 1].kind == '.') k += 2;  // schema-qualified: the last part
+      if (k < p.tokens.size()) altered = p.name(k);
+    }
+    if (p.word(i) == "CREATE" && p.word(i + 1) == "UNIQUE" && p.word(i + 2) == "INDEX") {
+      std::size_t paren = i + 3;
+      while (paren < p.tokens.size() && p.tokens[paren].kind != '(' && p.tokens[paren].kind != ';') ++paren;
+      if (paren >= p.tokens.size() || p.tokens[paren].kind != '(') continue;
+      std::size_t table = paren - 1;
+      if (table >= 2 && p.word(table - 1) == "USING") table -= 2;  // PostgreSQL: ON t USING btree (...)
+      if (existing.contains(p.name(table))) insert_after.push_back(paren);
+    } else if (p.word(i) == "ADD" && existing.contains(altered)) {
+      std::size_t k = i + 1;
+      if (p.word(k) == "CONSTRAINT") k += 2;
+      if (p.word(k) != "UNIQUE") continue;
+      while (k < p.tokens.size() && p.tokens[k].kind != '(' && p.tokens[k].kind != ';' && p.tokens[k].kind != ',') ++k;
+      if (k < p.tokens.size() && p.tokens[k].kind == '(') insert_after.push_back(k);
+    }
+  }
+  std::string out;
+  std::size_t cursor = 0;
+  for (std::size_t paren : insert_after) {
+    out += script.substr(cursor, p.tokens[paren].end - cursor);
+    out += "tenant_id, ";
+    cursor = p.tokens[paren].end;
+  }
+  out += script.substr(cursor);
+  return out;
+}
+
 }  // namespace calyx::tenancy

@@ -6,6 +6,7 @@
 
 #include <calyx/result.hpp>
 
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,13 @@ Result<std::string> shared_table_ddl(std::string_view create_sql, std::string_vi
 
 // `CREATE [UNIQUE] INDEX name ON table (cols) ...` with tenant_id put first among the indexed columns.
 Result<std::string> shared_index_ddl(std::string_view create_sql);
+
+// A shared-scope migration script with each uniqueness it declares on existing tables made per tenant before
+// it runs — `CREATE UNIQUE INDEX ... ON t (a)` and `ALTER TABLE t ADD [CONSTRAINT c] UNIQUE (a)` get tenant_id
+// first — since a shared table already holds several tenants' rows, which the plain statement would refuse.
+// Same syntax on both backends. (Uniqueness declared in CREATE TABLE is rewritten after the table exists.)
+// Only statements on `existing` tables (those already shared) are touched: a table the script creates gets
+// tenant_id afterwards, with all of its keys.
+std::string shared_unique_statements(std::string_view script, const std::set<std::string>& existing);
 
 }  // namespace calyx::tenancy

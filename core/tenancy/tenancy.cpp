@@ -7,6 +7,7 @@
 #include <calyx/tenancy/names.hpp>
 
 #include "tenancy/shared_rows.hpp"
+#include "tenancy/sqlite_table_ddl.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -282,7 +283,14 @@ migrations::Scope Tenancy::migration_scope(const Tenant& tenant, const modules::
                                            const std::string& component) {
   migrations::Scope scope(component, data.schema);
   bool shared = tenant.isolation == Isolation::shared;
-  if (shared) scope.before_each = [](db::Lease& lease) { return shared_rows::open_for_migration(lease); };
+  if (shared) {
+    scope.before_each = [](db::Lease& lease) { return shared_rows::open_for_migration(lease); };
+    scope.rewrite_sql = [](db::Lease& lease, const std::string& sql) -> Result<std::string> {
+      auto existing = shared_rows::shared_tables(lease);
+      if (!existing) return existing.error();
+      return shared_unique_statements(sql, *existing);
+    };
+  }
   std::string schema = data.schema, role = data.role;
   scope.after_each = [shared, schema, role](db::Lease& lease) -> Status {
     if (shared) {
@@ -354,6 +362,7 @@ Result<std::vector<std::string>> Tenancy::enable_module(std::string_view slug, s
     if (std::find(tenant->modules.begin(), tenant->modules.end(), module->code) != tenant->modules.end()) continue;
     auto migrated = migrations::Migrator(*scope->pool, migration_scope(*tenant, *scope, module->code)).apply(module->migrations);
     if (!migrated) return migrated.error().with_context(fmt::format("enabling '{}': step 'migrations'", module->code));
+    if (auto recorded = record_migrated(*tenant, *module); !recorded) spdlog::warn("{}", recorded.error().message());
 
     std::set<std::string, std::less<>> active(tenant->modules.begin(), tenant->modules.end());
     active.insert(module->code);

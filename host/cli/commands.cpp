@@ -46,7 +46,7 @@ int run(int argc, char** argv) {
   auto* tenant_create_cmd = tenant_cmd->add_subcommand("create", "Create a tenant");
   tenant_create_cmd->add_option("--slug", create_args.slug, "Lower-case letters, digits, dashes (2-40)")->required();
   tenant_create_cmd->add_option("--name", create_args.name, "Display name")->required();
-  tenant_create_cmd->add_option("--isolation", create_args.isolation, "isolated (default) or enterprise")
+  tenant_create_cmd->add_option("--isolation", create_args.isolation, "shared, isolated (default) or enterprise")
       ->check(CLI::IsMember({"shared", "isolated", "enterprise"}));
   tenant_create_cmd->add_option("--domain", create_args.domains, "A domain of the tenant (repeatable; first is primary)");
   tenant_create_cmd->add_option("--parent", create_args.parent, "Slug of the parent tenant");
@@ -65,6 +65,12 @@ int run(int argc, char** argv) {
   }
   tenant_delete_cmd->add_flag("--purge", tenant_purge, "Remove the tenant's schema or database file and records");
   tenant_delete_cmd->add_flag("--yes", tenant_yes, "Do not ask for confirmation");
+  auto* tenant_migrate_cmd = tenant_cmd->add_subcommand("migrate", "Apply pending module migrations of every tenant");
+  std::string migrate_tenant;
+  unsigned migrate_jobs = 1;
+  tenant_migrate_cmd->add_option("--tenant", migrate_tenant, "Only this tenant (slug)");
+  tenant_migrate_cmd->add_option("--jobs", migrate_jobs, "Tenants migrated in parallel (default 1)")
+      ->check(CLI::Range(1u, 64u));
 
   auto* gen_cmd = app.add_subcommand("gen", "Generate code");
   gen_cmd->require_subcommand(1);
@@ -74,6 +80,13 @@ int run(int argc, char** argv) {
   gen_module_cmd->add_option("--code", gen_code, "Module code (default: from the name), e.g. helpdesk");
   gen_module_cmd->add_option("--description", gen_description, "One line saying what the module does");
   gen_module_cmd->add_option("--path", gen_path, "Directory in which <code>/ is created (default: .)");
+  auto* gen_migration_cmd = gen_cmd->add_subcommand("migration", "Add the next numbered migration to a module's source");
+  std::string migration_name, migration_module, migration_path;
+  gen_migration_cmd->add_option("name", migration_name, "snake_case name, e.g. create_contacts_table")->required();
+  gen_migration_cmd->add_option("--module", migration_module, "Module code, e.g. crm")->required();
+  gen_migration_cmd->add_option("--path", migration_path,
+                                "The module's source directory (default: plugins/<code>, <code> or . — the one "
+                                "whose CMakeLists.txt calls calyx_add_module(<code> ...))");
 
   app.footer("Configuration comes from CALYX_* environment variables; see docs/operations.md.");
 
@@ -94,7 +107,9 @@ int run(int argc, char** argv) {
   if (tenant_activate_cmd->parsed()) return tenant_set_status(config_file, tenant_slug, "active");
   if (tenant_deactivate_cmd->parsed()) return tenant_set_status(config_file, tenant_slug, "inactive");
   if (tenant_delete_cmd->parsed()) return tenant_delete(config_file, tenant_slug, tenant_purge, tenant_yes);
+  if (tenant_migrate_cmd->parsed()) return tenant_migrate(config_file, migrate_tenant, migrate_jobs);
   if (gen_module_cmd->parsed()) return gen_module(gen_name, gen_code, gen_description, gen_path);
+  if (gen_migration_cmd->parsed()) return gen_migration(migration_name, migration_module, migration_path);
   return fail("no command given");
 }
 

@@ -108,3 +108,87 @@ int gen_module(const std::string& name, std::string code, const std::string& des
 }
 
 }  // namespace calyx::cli
+
+namespace calyx::cli {
+namespace {
+
+// The module's source directory: the one whose CMakeLists.txt calls calyx_add_module(<code> ...).
+Result<std::filesystem::path> module_source_dir(const std::string& code, const std::string& path) {
+  std::vector<std::filesystem::path> candidates;
+  if (!path.empty()) {
+    candidates.push_back(path);
+  } else {
+    candidates = {std::filesystem::path("plugins") / code, std::filesystem::path(code), "."};
+  }
+  for (const auto& dir : candidates) {
+    std::ifstream in(dir / "CMakeLists.txt");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("calyx_add_module(" + code + " ") != std::string::npos ||
+        text.find("calyx_add_module(" + code + "\n") != std::string::npos) {
+      return dir;
+    }
+  }
+  std::string tried;
+  for (const auto& dir : candidates) tried += (tried.empty() ? "" : ", ") + dir.string();
+  return Error::not_found(fmt::format(
+      "no source directory of module '{}' found (looked for a CMakeLists.txt calling calyx_add_module({} ...) in {}); "
+      "give it with --path",
+      code, code, tried));
+}
+
+}  // namespace
+
+int gen_migration(const std::string& name, const std::string& code, const std::string& path) {
+  bool name_ok = !name.empty() && name.size() <= 60 && std::islower(static_cast<unsigned char>(name[0]));
+  for (char c : name) name_ok = name_ok && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_');
+  if (!name_ok) {
+    return fail(fmt::format("migration name '{}' is invalid: snake_case, 1-60 lower-case letters, digits or '_', "
+                            "starting with a letter",
+                            name));
+  }
+  if (!modules::is_valid_module_code(code)) return fail(fmt::format("--module '{}' is not a valid module code", code));
+  auto dir = module_source_dir(code, path);
+  if (!dir) return fail(dir.error().message());
+  auto migrations = *dir / "migrations";
+  std::error_code ec;
+  std::filesystem::create_directories(migrations, ec);
+  if (ec) return fail(fmt::format("cannot create {}: {}", migrations.string(), ec.message()));
+
+  // Next number after the highest present; the module's habit decides one file or one per dialect.
+  long long highest = 0;
+  bool per_dialect = false;
+  for (const auto& entry : std::filesystem::directory_iterator(migrations)) {
+    std::string file = entry.path().filename().string();
+    if (file.size() < 5 || !std::isdigit(static_cast<unsigned char>(file[0])) || !file.ends_with(".sql")) continue;
+    highest = std::max(highest, std::stoll(file.substr(0, file.find('_'))));
+    if (file.ends_with(".sqlite.sql") || file.ends_with(".postgresql.sql")) per_dialect = true;
+    if (file.find("_" + name + ".") != std::string::npos) {
+      return fail(fmt::format("{} already has a migration named {} ({})", code, name, file));
+    }
+  }
+  std::string stem = fmt::format("{:04}_{}", highest + 1, name);
+  std::vector<std::pair<std::string, std::string>> files;
+  auto header = [&](const char* dialect) {
+    return fmt::format(
+        "-- {} migration {} of module {}.\n"
+        "-- Runs once per tenant scope, in its own transaction, with the tenant's schema or database already\n"
+        "-- selected: name tables without a schema and without a tenant_id column (shared mode adds it).\n"
+        "-- Never edit this file once it has been applied anywhere; add a new migration instead.\n\n",
+        dialect, stem, code);
+  };
+  if (per_dialect) {
+    files = {{stem + ".sqlite.sql", header("SQLite")}, {stem + ".postgresql.sql", header("PostgreSQL")}};
+  } else {
+    files = {{stem + ".sql", header("SQL")}};
+  }
+  for (const auto& [file, content] : files) {
+    std::ofstream out(migrations / file, std::ios::binary);
+    out << content;
+    if (!out) return fail(fmt::format("cannot write {}", (migrations / file).string()));
+    std::printf("created %s\n", (migrations / file).string().c_str());
+  }
+  std::printf("write the SQL, rebuild the module, then run: calyx tenant migrate\n");
+  return 0;
+}
+
+}  // namespace calyx::cli

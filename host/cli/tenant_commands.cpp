@@ -142,3 +142,34 @@ int module_disable(const std::string& config_file, const std::string& code, cons
 }
 
 }  // namespace calyx::cli
+
+namespace calyx::cli {
+
+int tenant_migrate(const std::string& config_file, const std::string& slug, unsigned jobs) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto results = (*host)->tenancy->migrate_tenants(slug, jobs);
+  if (!results) return fail(results.error().message());
+  if (results->empty()) {
+    std::printf("no tenants to migrate\n");
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows{{"TENANT", "STATUS", "APPLIED", "TIME", "ERROR"}};
+  int failed = 0;
+  for (const auto& r : *results) {
+    const char* state = r.state == tenancy::TenantMigration::State::failed     ? "failed"
+                        : r.state == tenancy::TenantMigration::State::migrated ? "migrated"
+                                                                               : "up to date";
+    failed += r.state == tenancy::TenantMigration::State::failed;
+    rows.push_back({r.tenant, state, join(r.applied), fmt::format("{} ms", r.duration.count()), r.error.empty() ? "-" : r.error});
+  }
+  print_table(rows);
+  if (failed) {
+    std::fprintf(stderr, "%d of %zu tenant(s) failed and were rolled back; fix the cause and run again to resume\n",
+                 failed, results->size());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace calyx::cli

@@ -17,12 +17,12 @@ TenancyWorld::TenancyWorld(TestDatabase& database, db::PoolOptions pool_options)
   for (const char* fixture : {"notes", "good_alpha", "good_beta", "throws_in_handler", "hostile"}) {
     std::filesystem::copy_file(fixture_module(fixture), modules_dir.path() / (std::string(fixture) + ".so"));
   }
+  std::filesystem::copy_file(fixture_module("v1/versioned"), modules_dir.path() / "versioned.so");
   modules::ModuleLoader loader(modules::host_api());
   registry = std::make_unique<modules::ModuleRegistry>(modules::ModuleRegistry::build(loader.discover(modules_dir.path())));
   pool = database.open_pool(pool_options);
   auto files = calyx_host_migration_files();
   REQUIRE(migrations::Migrator(*pool, migrations::Scope{}).apply(migrations::parse_migration_files(files).value()).ok());
-  tenancy::TenancyOptions options;
   options.reserved = {"public", "www", "admin", "master"};
   options.sqlite_directory = (data_dir.path() / "tenants").string();
   options.schema_prefix = "t" + random_suffix(6) + "_";  // schemas of parallel runs never meet

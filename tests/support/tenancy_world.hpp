@@ -30,6 +30,7 @@ struct TenancyWorld {
                                 const std::string& body = "");
 
   TempDir modules_dir, data_dir;
+  tenancy::TenancyOptions options;
   std::unique_ptr<modules::ModuleRegistry> registry;
   std::unique_ptr<db::ConnectionPool> pool;
   std::unique_ptr<tenancy::Tenancy> tenants;

@@ -5,6 +5,7 @@
 
 using calyx::tenancy::shared_index_ddl;
 using calyx::tenancy::shared_table_ddl;
+using calyx::tenancy::shared_unique_statements;
 
 TEST_CASE("shared tables: tenant_id added, unique columns and natural keys made unique per tenant") {
   auto ddl = shared_table_ddl(
@@ -36,4 +37,16 @@ TEST_CASE("shared unique indexes put tenant_id first") {
   CHECK(shared_index_ddl("CREATE UNIQUE INDEX i ON t (a, lower(b)) WHERE a IS NOT NULL").value() ==
         "CREATE UNIQUE INDEX i ON t (tenant_id, a, lower(b)) WHERE a IS NOT NULL");
   CHECK_FALSE(shared_index_ddl("CREATE INDEX nothing").ok());
+}
+
+TEST_CASE("shared-scope migrations declare uniqueness per tenant on tables that already hold rows") {
+  CHECK(shared_unique_statements("ALTER TABLE t ADD COLUMN c INT;\nCREATE UNIQUE INDEX IF NOT EXISTS u ON t (c);\n"
+                                 "CREATE INDEX plain ON t (c);\nALTER TABLE t ADD CONSTRAINT k UNIQUE (a, b);\n"
+                                 "CREATE UNIQUE INDEX n ON fresh (c); ALTER TABLE fresh ADD UNIQUE (c);",
+                                 {"t"}) ==
+        "ALTER TABLE t ADD COLUMN c INT;\nCREATE UNIQUE INDEX IF NOT EXISTS u ON t (tenant_id, c);\n"
+        "CREATE INDEX plain ON t (c);\nALTER TABLE t ADD CONSTRAINT k UNIQUE (tenant_id, a, b);\n"
+        "CREATE UNIQUE INDEX n ON fresh (c); ALTER TABLE fresh ADD UNIQUE (c);");
+  CHECK(shared_unique_statements("INSERT INTO t VALUES ('CREATE UNIQUE INDEX x ON y (z)')", {"y"}) ==
+        "INSERT INTO t VALUES ('CREATE UNIQUE INDEX x ON y (z)')");
 }

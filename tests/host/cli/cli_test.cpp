@@ -13,6 +13,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -206,4 +207,80 @@ TEST_CASE("calyx tenant and calyx module enable manage tenants from the command 
     CHECK(run_calyx({"tenant", "delete", "acme", "--purge", "--yes"}, env, dir.path()).exit_code == 0);
     CHECK(run_calyx({"tenant", "show", "acme"}, env, dir.path()).err.find("no tenant 'acme'") != std::string::npos);
   });
+}
+
+TEST_CASE("calyx tenant migrate prints a status per tenant and exits non-zero when one failed") {
+  testing::every_backend([](testing::TestDatabase& database) {
+    TempDir dir, v1, v2;
+    std::filesystem::copy_file(testing::fixture_module("v1/versioned"), v1.path() / "versioned.so");
+    std::filesystem::copy_file(testing::fixture_module("v2/versioned"), v2.path() / "versioned.so");
+    std::map<std::string, std::string> env{{"CALYX_DATABASE_URL", database.url_text()},
+                                           {"CALYX_MODULES_DIR", v1.path().string()}};
+    REQUIRE(run_calyx({"migrate"}, env, dir.path()).exit_code == 0);
+    for (const char* slug : {"acme", "globex"}) {
+      REQUIRE(run_calyx({"tenant", "create", "--slug", slug, "--name", slug, "--isolation", "shared"}, env, dir.path())
+                  .exit_code == 0);
+      REQUIRE(run_calyx({"module", "enable", "versioned", "--tenant", slug}, env, dir.path()).exit_code == 0);
+    }
+    REQUIRE(run_calyx({"tenant", "create", "--slug", "initech", "--name", "Initech"}, env, dir.path()).exit_code == 0);
+    CHECK(run_calyx({"module", "enable", "versioned", "--tenant", "initech"}, env, dir.path()).exit_code == 0);
+    auto idle = run_calyx({"tenant", "migrate"}, env, dir.path());
+    CHECK(idle.exit_code == 0);
+    CHECK(idle.out.find("acme     up to date") != std::string::npos);
+
+    env["CALYX_MODULES_DIR"] = v2.path().string();
+    auto upgraded = run_calyx({"tenant", "migrate", "--jobs", "2"}, env, dir.path());
+    CAPTURE(upgraded.out);
+    CAPTURE(upgraded.err);
+    CHECK(upgraded.exit_code == 0);
+    CHECK(upgraded.out.starts_with("TENANT   STATUS"));
+    CHECK(upgraded.out.find("initech  migrated  versioned 0002_add_item_done, versioned 0003_unique_item_names") !=
+          std::string::npos);
+    CHECK(upgraded.out.find("globex   migrated") != std::string::npos);
+    CHECK(run_calyx({"tenant", "migrate", "--tenant", "acme"}, env, dir.path()).out.find("acme    up to date") !=
+          std::string::npos);
+    auto unknown = run_calyx({"tenant", "migrate", "--tenant", "nobody"}, env, dir.path());
+    CHECK(unknown.exit_code == 1);
+    CHECK(unknown.err.find("no tenant 'nobody'") != std::string::npos);
+
+    // A module that went missing is a failure of that tenant's migration, named in the report.
+    env["CALYX_MODULES_DIR"] = dir.path().string();
+    auto missing = run_calyx({"tenant", "migrate"}, env, dir.path());
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.out.find("module 'versioned' is not installed") != std::string::npos);
+    CHECK(missing.err.find("3 of 3 tenant(s) failed") != std::string::npos);
+  });
+}
+
+TEST_CASE("calyx gen migration adds the next numbered migration to a module's source") {
+  TempDir dir;
+  auto module = dir.path() / "plugins" / "crm";
+  std::filesystem::create_directories(module / "migrations");
+  {
+    std::ofstream(module / "CMakeLists.txt") << "calyx_add_module(crm SOURCES src/crm.cpp MIGRATIONS ${m})\n";
+    std::ofstream(module / "migrations" / "0001_create_contacts.sqlite.sql") << "CREATE TABLE contacts (id INTEGER);\n";
+    std::ofstream(module / "migrations" / "0001_create_contacts.postgresql.sql") << "CREATE TABLE contacts (id BIGINT);\n";
+  }
+  auto made = run_calyx({"gen", "migration", "add_contact_email", "--module=crm"}, {}, dir.path());
+  CAPTURE(made.err);
+  CHECK(made.exit_code == 0);
+  CHECK(std::filesystem::exists(module / "migrations" / "0002_add_contact_email.sqlite.sql"));
+  CHECK(std::filesystem::exists(module / "migrations" / "0002_add_contact_email.postgresql.sql"));
+  CHECK(made.out.find("created plugins/crm/migrations/0002_add_contact_email.sqlite.sql") != std::string::npos);
+
+  CHECK(run_calyx({"gen", "migration", "add_contact_email", "--module=crm"}, {}, dir.path()).err.find(
+            "crm already has a migration named add_contact_email") != std::string::npos);
+  CHECK(run_calyx({"gen", "migration", "Bad-Name", "--module=crm"}, {}, dir.path()).err.find("is invalid") !=
+        std::string::npos);
+  auto nowhere = run_calyx({"gen", "migration", "x_table", "--module=helpdesk"}, {}, dir.path());
+  CHECK(nowhere.exit_code == 1);
+  CHECK(nowhere.err.find("no source directory of module 'helpdesk' found") != std::string::npos);
+
+  // A module written with one file per migration gets one file; --path names the directory.
+  auto single = dir.path() / "elsewhere";
+  std::filesystem::create_directories(single);
+  std::ofstream(single / "CMakeLists.txt") << "calyx_add_module(notes\n  SOURCES notes.cpp)\n";
+  CHECK(run_calyx({"gen", "migration", "create_notes", "--module", "notes", "--path", single.string()}, {}, dir.path())
+            .exit_code == 0);
+  CHECK(std::filesystem::exists(single / "migrations" / "0001_create_notes.sql"));
 }

@@ -28,6 +28,8 @@ struct Scope {
   // Run inside each migration's transaction, around its SQL: how tenancy turns module tables into shared,
   // row-scoped ones and grants the tenant's role its tables. A failure rolls the migration back.
   std::function<Status(db::Lease&)> before_each, after_each;
+  // Rewrites a migration's SQL before it runs (the ledger keeps the checksum of the original).
+  std::function<Result<std::string>(db::Lease&, const std::string&)> rewrite_sql;
 };
 
 struct AppliedMigration {
@@ -51,6 +53,10 @@ class Migrator {
   // stays applied (each migration is its own transaction), the failing one leaves no trace.
   Result<MigrationReport> apply(const std::vector<Migration>& migrations);
 
+  // The same inside the caller's transaction on `lease` (a connection of this migrator's pool): everything
+  // applies or nothing does when the caller commits or rolls back. Used to migrate a tenant as one unit.
+  Result<MigrationReport> apply_in(db::Lease& lease, const std::vector<Migration>& migrations);
+
   // What is recorded in the scope, ordered by version.
   Result<std::vector<AppliedMigration>> applied();
 
@@ -58,6 +64,9 @@ class Migrator {
   Result<std::vector<Migration>> pending(const std::vector<Migration>& migrations);
 
  private:
+  Result<bool> apply_one(db::Lease& lease, const Migration& migration, const std::vector<Migration>& all,
+                         const std::string& quoted_schema);
+
   db::ConnectionPool& pool_;
   Scope scope_;
 };

@@ -11,6 +11,7 @@
 #include <calyx/modules/registry.hpp>
 #include <calyx/tenancy/tenant.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,16 @@ struct NewTenant {
   std::string database_url;          // enterprise only: the tenant's own database
 };
 
+// What `migrate_tenants` did for one tenant.
+struct TenantMigration {
+  enum class State { up_to_date, migrated, failed };
+  std::string tenant;                 // slug
+  State state = State::up_to_date;
+  std::vector<std::string> applied;   // "blog 0002_add_summary", in order
+  std::string error;                  // failed: what and where; the tenant's scope was rolled back
+  std::chrono::milliseconds duration{0};
+};
+
 class Tenancy {
  public:
   Tenancy(db::ConnectionPool& host, TenancyOptions options, const modules::ModuleRegistry& registry);
@@ -56,6 +67,12 @@ class Tenancy {
   // which calls the module's cleanup_tenant.
   Status disable_module(std::string_view slug, std::string_view code, bool purge);
 
+  // Applies the pending migrations of every tenant's modules (or only `slug`'s), `jobs` scopes at a time.
+  // Each scope — an isolated or enterprise tenant, or the shared scope once for all shared tenants — migrates
+  // in one transaction: a failure rolls that scope back, is reported, and does not stop the others; running
+  // again resumes. Scopes with nothing to apply are found with one query and not touched.
+  Result<std::vector<TenantMigration>> migrate_tenants(std::string_view slug, unsigned jobs);
+
   // Where the tenant's module data lives (opening its database if it has one of its own).
   Result<modules::DataScope> data_scope(const Tenant& tenant);
   // The change counter: it moves whenever a tenant, domain or subscription changes.
@@ -66,6 +83,7 @@ class Tenancy {
 
  private:
   Result<db::ConnectionPool*> tenant_pool(const Tenant& tenant);
+  Status record_migrated(const Tenant& tenant, const modules::ModuleInfo& module);
   Status prepare_schema(db::Lease& lease, const std::string& schema, bool shared);
   migrations::Scope migration_scope(const Tenant& tenant, const modules::DataScope& data, const std::string& component);
   Status run_hook(const Tenant& tenant, std::string_view point, const std::string& data);
