@@ -124,6 +124,42 @@ Result<Tenant> Tenancy::find(std::string_view slug) {
 }
 
 Result<Tenant> Tenancy::create(const NewTenant& spec) {
+  for (const auto& code : spec.modules) {
+    if (!registry_.find(code)) return Error::not_found(fmt::format("no module '{}' is installed (see calyx module list)", code));
+  }
+  auto tenant = create_record(spec);
+  if (!tenant) return tenant;
+  for (const auto& code : spec.modules) {
+    auto enabled = enable_module(spec.slug, code);
+    if (!enabled) {
+      if (auto undone = remove(spec.slug, true); !undone) {
+        spdlog::error("tenant {}: removing the half-created tenant failed: {}", spec.slug, undone.error().message());
+      }
+      return enabled.error().with_context(fmt::format("step 'module {}'", code));
+    }
+  }
+  tenant = find(spec.slug);
+  if (!tenant) return tenant;
+  std::string data = fmt::format(R"({{"tenant":"{}"}})", tenant->slug);
+  if (auto hooked = run_hook(*tenant, "tenant_created", data); !hooked) {
+    spdlog::warn("tenant_created hook for {}: {}", tenant->slug, hooked.error().message());
+  }
+  return tenant;
+}
+
+Result<std::vector<Tenant>> Tenancy::children(std::string_view slug) {
+  auto parent = find(slug);
+  if (!parent) return parent.error();
+  auto all = list();
+  if (!all) return all.error();
+  std::vector<Tenant> out;
+  for (auto& tenant : *all) {
+    if (tenant.parent_id == parent->id) out.push_back(std::move(tenant));
+  }
+  return out;
+}
+
+Result<Tenant> Tenancy::create_record(const NewTenant& spec) {
   if (auto ok = validate_slug(spec.slug, options_.reserved); !ok) return ok.error();
   if (spec.name.empty() || spec.name.size() > 100) {
     return Error::invalid_argument("a tenant name of 1 to 100 characters is required");
@@ -461,6 +497,12 @@ Status Tenancy::disable_module(std::string_view slug, std::string_view code, boo
 Status Tenancy::remove(std::string_view slug, bool purge) {
   auto tenant = find(slug);
   if (!tenant) return tenant.error();
+  if (tenant->status != TenantStatus::deleted) {
+    std::string data = fmt::format(R"({{"tenant":"{}","purge":{}}})", tenant->slug, purge);
+    if (auto hooked = run_hook(*tenant, "tenant_deleted", data); !hooked) {
+      spdlog::warn("tenant_deleted hook for {}: {}", tenant->slug, hooked.error().message());
+    }
+  }
   if (!purge) return set_status(slug, TenantStatus::deleted);
   for (const auto& code : std::vector<std::string>(tenant->modules.rbegin(), tenant->modules.rend())) {
     if (auto ok = disable_module(slug, code, true); !ok && ok.error().code() != Error::Code::conflict) return ok;

@@ -50,9 +50,12 @@ int run(int argc, char** argv) {
       ->check(CLI::IsMember({"shared", "isolated", "enterprise"}));
   tenant_create_cmd->add_option("--domain", create_args.domains, "A domain of the tenant (repeatable; first is primary)");
   tenant_create_cmd->add_option("--parent", create_args.parent, "Slug of the parent tenant");
+  tenant_create_cmd->add_option("--module", create_args.modules, "A module to enable at once (repeatable)");
   tenant_create_cmd->add_option("--db-config", create_args.db_config,
                                 "Enterprise: the tenant's database URL, or {\"url\": \"...\"}");
   auto* tenant_list_cmd = tenant_cmd->add_subcommand("list", "List tenants");
+  std::string list_parent;
+  tenant_list_cmd->add_option("--parent", list_parent, "Only the children of this tenant");
   std::string tenant_slug;
   bool tenant_purge = false, tenant_yes = false;
   auto* tenant_show_cmd = tenant_cmd->add_subcommand("show", "Show one tenant");
@@ -101,7 +104,7 @@ int run(int argc, char** argv) {
   if (module_enable_cmd->parsed()) return module_enable(config_file, module_code, module_tenant, module_options);
   if (module_disable_cmd->parsed()) return module_disable(config_file, module_code, module_tenant, module_purge);
   if (tenant_create_cmd->parsed()) return tenant_create(config_file, create_args);
-  if (tenant_list_cmd->parsed()) return tenant_list(config_file);
+  if (tenant_list_cmd->parsed()) return tenant_list(config_file, list_parent);
   if (tenant_show_cmd->parsed()) return tenant_show(config_file, tenant_slug);
   if (tenant_suspend_cmd->parsed()) return tenant_set_status(config_file, tenant_slug, "suspended");
   if (tenant_activate_cmd->parsed()) return tenant_set_status(config_file, tenant_slug, "active");

@@ -15,10 +15,10 @@ int migrate(const std::string& config_file);
 int module_list(const std::string& config_file);
 struct TenantCreateArgs {
   std::string slug, name, isolation = "isolated", parent, db_config;
-  std::vector<std::string> domains;
+  std::vector<std::string> domains, modules;
 };
 int tenant_create(const std::string& config_file, const TenantCreateArgs& args);
-int tenant_list(const std::string& config_file);
+int tenant_list(const std::string& config_file, const std::string& parent);
 int tenant_show(const std::string& config_file, const std::string& slug);
 int tenant_set_status(const std::string& config_file, const std::string& slug, const std::string& status);
 int tenant_delete(const std::string& config_file, const std::string& slug, bool purge, bool yes);

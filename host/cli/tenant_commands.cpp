@@ -40,7 +40,7 @@ int tenant_create(const std::string& config_file, const TenantCreateArgs& args) 
   if (!isolation) return fail(isolation.error().message());
   auto url = database_url_from(args.db_config);
   if (!url) return fail(url.error().message());
-  auto tenant = (*host)->tenancy->create({args.slug, args.name, *isolation, args.domains, args.parent, *url});
+  auto tenant = (*host)->tenancy->create({args.slug, args.name, *isolation, args.domains, args.parent, *url, args.modules});
   if (!tenant) return fail(tenant.error().message());
   std::printf("created tenant %s (%s, data in %s)\n", tenant->slug.c_str(), std::string(to_string(tenant->isolation)).c_str(),
               tenant->data_location.c_str());
@@ -49,14 +49,19 @@ int tenant_create(const std::string& config_file, const TenantCreateArgs& args) 
     if (domain != addresses.front()) addresses.push_back(domain);
   }
   std::printf("served at %s\n", join(addresses).c_str());
+  if (!tenant->modules.empty()) std::printf("modules: %s\n", join(tenant->modules).c_str());
   return 0;
 }
 
-int tenant_list(const std::string& config_file) {
+int tenant_list(const std::string& config_file, const std::string& parent) {
   auto host = open_host(config_file, false);
   if (!host) return fail(host.error().message());
-  auto tenants = (*host)->tenancy->list();
+  auto tenants = parent.empty() ? (*host)->tenancy->list() : (*host)->tenancy->children(parent);
   if (!tenants) return fail(tenants.error().message());
+  if (tenants->empty() && !parent.empty()) {
+    std::printf("tenant %s has no children\n", parent.c_str());
+    return 0;
+  }
   if (tenants->empty()) {
     std::printf("no tenants yet: calyx tenant create --slug acme --name \"Acme\"\n");
     return 0;
@@ -76,11 +81,11 @@ int tenant_show(const std::string& config_file, const std::string& slug) {
   auto t = (*host)->tenancy->find(slug);
   if (!t) return fail(t.error().message());
   std::string parent = "-";
-  if (t->parent_id) {
-    auto all = (*host)->tenancy->list();
-    for (const auto& other : all ? *all : std::vector<tenancy::Tenant>{}) {
-      if (other.id == *t->parent_id) parent = other.slug;
-    }
+  std::vector<std::string> children;
+  auto all = (*host)->tenancy->list();
+  for (const auto& other : all ? *all : std::vector<tenancy::Tenant>{}) {
+    if (t->parent_id && other.id == *t->parent_id) parent = other.slug;
+    if (other.parent_id == t->id) children.push_back(other.slug);
   }
   print_table({{"slug", t->slug},
                {"name", t->name},
@@ -89,6 +94,7 @@ int tenant_show(const std::string& config_file, const std::string& slug) {
                {"data", t->data_location},
                {"domains", join(t->domains, t->slug + "." + (*host)->settings.base_domain)},
                {"parent", parent},
+               {"children", join(children)},
                {"modules", join(t->modules)},
                {"created", t->created_at},
                {"updated", t->updated_at}});

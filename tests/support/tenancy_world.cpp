@@ -31,7 +31,7 @@ TenancyWorld::TenancyWorld(TestDatabase& database, db::PoolOptions pool_options)
 
 tenancy::Tenant TenancyWorld::create(const std::string& slug, std::vector<std::string> domains,
                                      tenancy::Isolation isolation, const std::string& database_url) {
-  auto created = tenants->create({slug, "Tenant " + slug, isolation, std::move(domains), "", database_url});
+  auto created = tenants->create({slug, "Tenant " + slug, isolation, std::move(domains), "", database_url, {}});
   REQUIRE_MESSAGE(created.ok(), (created.ok() ? "" : created.error().message()));
   return *created;
 }

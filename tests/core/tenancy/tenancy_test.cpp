@@ -74,20 +74,20 @@ TEST_CASE("creating a tenant refuses bad input and conflicts, and leaves nothing
     world.create("acme", {"acme.localhost"});
     auto version = world.tenants->version().value();
 
-    auto again = world.tenants->create({"acme", "Again", Isolation::isolated, {}, "", ""});
+    auto again = world.tenants->create({"acme", "Again", Isolation::isolated, {}, "", "", {}});
     CHECK(again.error().message() == "a tenant with slug 'acme' already exists");
-    auto taken = world.tenants->create({"globex", "Globex", Isolation::isolated, {"ACME.localhost"}, "", ""});
+    auto taken = world.tenants->create({"globex", "Globex", Isolation::isolated, {"ACME.localhost"}, "", "", {}});
     CHECK(taken.error().message() == "domain 'acme.localhost' already belongs to tenant 'acme'");
     CHECK_FALSE(world.tenants->find("globex").ok());  // nothing of it remains
-    CHECK(world.tenants->create({"Bad Slug", "X", Isolation::isolated, {}, "", ""}).error().message().find("slug") !=
+    CHECK(world.tenants->create({"Bad Slug", "X", Isolation::isolated, {}, "", "", {}}).error().message().find("slug") !=
           std::string::npos);
-    CHECK(world.tenants->create({"www", "X", Isolation::isolated, {}, "", ""}).error().message().find("reserved") !=
+    CHECK(world.tenants->create({"www", "X", Isolation::isolated, {}, "", "", {}}).error().message().find("reserved") !=
           std::string::npos);
-    CHECK(world.tenants->create({"noname", "", Isolation::isolated, {}, "", ""}).error().message() ==
+    CHECK(world.tenants->create({"noname", "", Isolation::isolated, {}, "", "", {}}).error().message() ==
           "a tenant name of 1 to 100 characters is required");
-    CHECK(world.tenants->create({"kid", "Kid", Isolation::isolated, {}, "nobody", ""}).error().message() ==
+    CHECK(world.tenants->create({"kid", "Kid", Isolation::isolated, {}, "nobody", "", {}}).error().message() ==
           "parent tenant 'nobody' does not exist");
-    auto enterprise = world.tenants->create({"bigco", "BigCo", Isolation::enterprise, {}, "", "postgresql://x@127.0.0.1:1/db"});
+    auto enterprise = world.tenants->create({"bigco", "BigCo", Isolation::enterprise, {}, "", "postgresql://x@127.0.0.1:1/db", {}});
     CHECK(enterprise.error().message().starts_with("step 'database': cannot connect to postgresql://x@127.0.0.1:1/db"));
     CHECK(world.tenants->version().value() == version);  // no refused attempt changed anything
     CHECK(world.tenants->list()->size() == 1);
@@ -187,5 +187,51 @@ TEST_CASE("purging a tenant removes its data location and records") {
     if (database.backend() == db::Backend::sqlite) CHECK_FALSE(std::filesystem::exists(acme.data_location));
     // The slug and domain are free again.
     world.create("acme", {"acme.localhost"});
+  });
+}
+
+TEST_CASE("a tenant created with modules gets them at once; a failing module undoes the whole creation") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    auto created = world.tenants->create({"acme", "Acme", Isolation::isolated, {"acme.localhost"}, "", "", {"notes", "blog"}});
+    REQUIRE_MESSAGE(created.ok(), (created.ok() ? "" : created.error().message()));
+    CHECK(created->modules == std::vector<std::string>{"blog", "notes"});
+    // tenant_created reached the tenant's own modules, in its own data.
+    CHECK(world.call(*created, "GET", "/notes").response.body.find("tenant_created: acme") != std::string::npos);
+
+    auto version = world.tenants->version().value();
+    auto failed = world.tenants->create({"globex", "Globex", Isolation::isolated, {"globex.localhost"}, "", "", {"notes", "thrower"}});
+    REQUIRE_FALSE(failed.ok());
+    CHECK(failed.error().message() ==
+          "step 'module thrower': enabling 'thrower': step 'setup_tenant' failed: setup refused: missing option 'plan'");
+    CHECK_FALSE(world.tenants->find("globex").ok());
+    CHECK(world.tenants->create({"x-1", "X", Isolation::isolated, {}, "", "", {"crm"}}).error().message() ==
+          "no module 'crm' is installed (see calyx module list)");
+    // The slug and the domain are free again.
+    world.create("globex", {"globex.localhost"});
+    CHECK(world.tenants->version().value() > version);
+  });
+}
+
+TEST_CASE("tenant_deleted reaches the tenant's modules before a soft delete; children are listed by parent") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    auto parent = world.tenants->create({"acme", "Acme", Isolation::isolated, {}, "", "", {"notes"}});
+    REQUIRE(parent.ok());
+    REQUIRE(world.tenants->create({"acme-eu", "Acme EU", Isolation::shared, {}, "acme", "", {"notes"}}).ok());
+    REQUIRE(world.tenants->create({"acme-us", "Acme US", Isolation::isolated, {}, "acme", "", {}}).ok());
+    auto children = world.tenants->children("acme");
+    REQUIRE(children.ok());
+    REQUIRE(children->size() == 2);
+    CHECK((*children)[0].slug == "acme-eu");
+    CHECK(world.tenants->children("acme-eu")->empty());
+    // A child never sees its parent's data.
+    auto eu = world.reload("acme-eu");
+    CHECK(world.call(eu, "GET", "/notes").response.body.find("tenant_created: acme\"") == std::string::npos);
+    CHECK(world.call(eu, "GET", "/notes").response.body.find("tenant_created: acme-eu") != std::string::npos);
+
+    REQUIRE(world.tenants->remove("acme", false).ok());
+    auto deleted = world.reload("acme");
+    CHECK(world.call(deleted, "GET", "/notes").response.body.find("tenant_deleted: acme") != std::string::npos);
   });
 }

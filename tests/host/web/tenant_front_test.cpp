@@ -35,8 +35,8 @@ struct FrontWorld {
     options.sqlite_directory = (data_dir.path() / "tenants").string();
     options.schema_prefix = "t" + testing::random_suffix(6) + "_";
     tenancy = std::make_unique<tenancy::Tenancy>(*pool, options, *registry);
-    REQUIRE(tenancy->create({"acme", "Acme", tenancy::Isolation::isolated, {"acme.test"}, "", ""}).ok());
-    REQUIRE(tenancy->create({"globex", "Globex", tenancy::Isolation::isolated, {}, "", ""}).ok());
+    REQUIRE(tenancy->create({"acme", "Acme", tenancy::Isolation::isolated, {"acme.test"}, "", "", {}}).ok());
+    REQUIRE(tenancy->create({"globex", "Globex", tenancy::Isolation::isolated, {}, "", "", {}}).ok());
     REQUIRE(tenancy->enable_module("acme", "notes").ok());
     REQUIRE(tenancy->enable_module("globex", "notes").ok());
     REQUIRE(tenancy->enable_module("acme", "blog").ok());
@@ -173,7 +173,7 @@ TEST_CASE("a change made elsewhere reaches the running host within a second") {
     tenancy::Tenancy elsewhere(*other_pool, world.options, *world.registry);
     REQUIRE(elsewhere.set_status("globex", tenancy::TenantStatus::suspended).ok());
     CHECK(world.eventually("globex.localhost", "/", 403));
-    REQUIRE(elsewhere.create({"initech", "Initech", tenancy::Isolation::isolated, {"initech.test"}, "", ""}).ok());
+    REQUIRE(elsewhere.create({"initech", "Initech", tenancy::Isolation::isolated, {"initech.test"}, "", "", {}}).ok());
     CHECK(world.eventually("initech.test", "/", 200));
     REQUIRE(elsewhere.enable_module("initech", "blog").ok());
     CHECK(world.eventually("initech.localhost", "/blog", 200));

@@ -34,6 +34,7 @@ struct NewTenant {
   std::vector<std::string> domains;  // the first is the primary one
   std::string parent_slug;           // empty: no parent
   std::string database_url;          // enterprise only: the tenant's own database
+  std::vector<std::string> modules;  // enabled as part of the creation (with what they depend on)
 };
 
 // What `migrate_tenants` did for one tenant.
@@ -51,12 +52,16 @@ class Tenancy {
   Tenancy(db::ConnectionPool& host, TenancyOptions options, const modules::ModuleRegistry& registry);
   ~Tenancy();
 
-  // Creates a tenant with its domains and its data location, all or nothing; the error names the step.
+  // Creates a tenant with its domains, its data location and its first modules, all or nothing (a failing step
+  // removes what the earlier ones made; the error names the step), then fires tenant_created.
   Result<Tenant> create(const NewTenant& spec);
+  // Tenants whose parent is `slug`.
+  Result<std::vector<Tenant>> children(std::string_view slug);
   Result<std::vector<Tenant>> list();
   Result<Tenant> find(std::string_view slug);
   Status set_status(std::string_view slug, TenantStatus status);
-  // Soft delete (status deleted, data kept) or, with `purge`, removes the tenant's data and records.
+  // Soft delete (status deleted, data kept) or, with `purge`, removes the tenant's data and records. Fires
+  // tenant_deleted first, while the tenant's modules can still reach its data.
   Status remove(std::string_view slug, bool purge);
 
   // Enables `code` and what it depends on: migrations in the tenant's scope, setup_tenant, the subscription,
@@ -87,6 +92,7 @@ class Tenancy {
   Status prepare_schema(db::Lease& lease, const std::string& schema, bool shared);
   migrations::Scope migration_scope(const Tenant& tenant, const modules::DataScope& data, const std::string& component);
   Status run_hook(const Tenant& tenant, std::string_view point, const std::string& data);
+  Result<Tenant> create_record(const NewTenant& spec);
 
   db::ConnectionPool& host_;
   TenancyOptions options_;
