@@ -1,6 +1,7 @@
 // The in-memory tenant directory and its watcher.
 #include "tenancy/tenant_directory.hpp"
 
+#include <calyx/db/change_signal.hpp>
 #include <calyx/tenancy/names.hpp>
 
 #include <spdlog/spdlog.h>
@@ -45,13 +46,32 @@ Result<bool> TenantDirectory::refresh() {
   return true;
 }
 
+// Waits for the database to signal a change (NOTIFY on PostgreSQL, data_version on SQLite), then reloads if
+// the tenancy version moved. Every few seconds it checks anyway, in case a signal was lost.
 void TenantDirectory::watch() {
-  std::unique_lock lock(mutex_);
-  while (!stop_signal_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping_; })) {
-    lock.unlock();
+  auto signal = db::ChangeSignal::open(tenancy_.host_pool().url(), "calyx_tenancy");
+  if (!signal) spdlog::warn("tenant directory: {}; checking for changes every 250 ms instead", signal.error().message());
+  auto last_check = std::chrono::steady_clock::now();
+  bool signal_failing = false;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    bool check = true;
+    if (signal) {
+      auto changed = (*signal)->wait(std::chrono::milliseconds(250));
+      if (!changed && !signal_failing) spdlog::warn("tenant directory: {}", changed.error().message());
+      signal_failing = !changed;
+      check = !changed || *changed || std::chrono::steady_clock::now() - last_check > std::chrono::seconds(5);
+    } else {
+      std::unique_lock lock(mutex_);
+      stop_signal_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping_; });
+    }
+    if (!check) continue;
+    last_check = std::chrono::steady_clock::now();
     if (auto changed = refresh(); !changed) spdlog::warn("tenant directory refresh failed: {}", changed.error().message());
     else if (*changed) spdlog::info("tenant directory reloaded");
-    lock.lock();
   }
 }
 

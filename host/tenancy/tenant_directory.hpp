@@ -1,6 +1,7 @@
 // Which tenant a request is for, answered from memory: a snapshot of every tenant and domain, replaced
-// whole when the tenancy version in the database moves (checked every 250 ms by a background thread, so a
-// change made by the CLI or another host reaches this one within a second). A request resolves its tenant
+// whole when the tenancy version in the database moves. A background thread waits for the database's change
+// signal (LISTEN/NOTIFY on PostgreSQL, data_version on SQLite) and checks every 5 s regardless, so a change
+// made by the CLI or another host reaches this one well within a second. A request resolves its tenant
 // once and carries it explicitly; nothing is kept per thread.
 // Thread-safety: resolve() from any thread, lock-free (an atomic shared_ptr to an immutable snapshot).
 #pragma once
