@@ -84,10 +84,10 @@ class SqliteChangeSignal : public ChangeSignal {
     for (;;) {
       auto version = data_version();
       if (!version) return version.error();
+      // The first observation counts as a change too: whatever committed before it was not seen yet.
       if (last_ != *version) {
-        bool first = last_ < 0;
         last_ = *version;
-        if (!first) return true;
+        return true;
       }
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return false;

@@ -6,6 +6,7 @@
 #include <calyx/modules/hooks.hpp>
 #include <calyx/tenancy/names.hpp>
 
+#include "tenancy/records.hpp"
 #include "tenancy/shared_rows.hpp"
 #include "tenancy/sqlite_table_ddl.hpp"
 
@@ -21,26 +22,10 @@
 namespace calyx::tenancy {
 namespace {
 
-std::string utc_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-}
-
-// Every change to tenants, domains or subscriptions moves the counter hosts watch; PostgreSQL also notifies.
-void bump_version(soci::session& session, db::Backend backend) {
-  session << "UPDATE calyx_tenancy_version SET version = version + 1 WHERE id = 1";
-  if (backend == db::Backend::postgresql) session << "NOTIFY calyx_tenancy";
-}
-
 std::string schema_for(const TenancyOptions& options, std::string_view slug) {
   std::string schema = options.schema_prefix + std::string(slug);
   std::replace(schema.begin(), schema.end(), '-', '_');
   return schema;
-}
-
-Error db_error(const std::exception& e, std::string_view step) {
-  std::string message = e.what();
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return Error::failed(fmt::format("{}: {}", step, message));
 }
 
 modules::CallTenant call_tenant(const Tenant& tenant) {
@@ -542,6 +527,7 @@ Status Tenancy::remove(std::string_view slug, bool purge) {
     s << "DELETE FROM calyx_subscriptions WHERE tenant_id = :t", soci::use(id);
     s << "DELETE FROM calyx_domains WHERE tenant_id = :t", soci::use(id);
     s << "DELETE FROM calyx_module_settings WHERE tenant_id = :t", soci::use(id);
+    s << "DELETE FROM calyx_api_tokens WHERE tenant_id = :t", soci::use(id);
     s << "UPDATE calyx_tenants SET parent_id = NULL WHERE parent_id = :t", soci::use(id);
     s << "DELETE FROM calyx_tenants WHERE id = :t", soci::use(id);
     bump_version(s, host_.backend());

@@ -1,6 +1,8 @@
 // `calyx tenant migrate`: every tenant's module migrations, scope by scope, in parallel, resumable.
 #include <calyx/tenancy/tenancy.hpp>
 
+#include "tenancy/records.hpp"
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -33,8 +35,7 @@ Status Tenancy::record_migrated(const Tenant& tenant, const modules::ModuleInfo&
   auto lease = host_.acquire();
   if (!lease) return lease.error();
   try {
-    std::string scope = tenant.data_location, code = module.code,
-                now = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
+    std::string scope = tenant.data_location, code = module.code, now = utc_now();
     long long version = latest_version(module);
     lease->session() << "INSERT INTO calyx_tenant_module_versions (scope, module, version, updated_at) "
                         "VALUES (:s, :m, :v, :u) ON CONFLICT (scope, module) DO UPDATE SET version = excluded.version, "

@@ -68,6 +68,17 @@ int run(int argc, char** argv) {
   }
   tenant_delete_cmd->add_flag("--purge", tenant_purge, "Remove the tenant's schema or database file and records");
   tenant_delete_cmd->add_flag("--yes", tenant_yes, "Do not ask for confirmation");
+  auto* token_cmd = tenant_cmd->add_subcommand("token", "API tokens: server-to-server calls naming the tenant");
+  token_cmd->require_subcommand(1);
+  std::string token_name;
+  auto* token_create_cmd = token_cmd->add_subcommand("create", "Issue a token (printed once)");
+  auto* token_list_cmd = token_cmd->add_subcommand("list", "List a tenant's tokens");
+  auto* token_revoke_cmd = token_cmd->add_subcommand("revoke", "Revoke a token by name");
+  for (auto* command : {token_create_cmd, token_list_cmd, token_revoke_cmd}) {
+    command->add_option("slug", tenant_slug, "Tenant slug")->required();
+  }
+  token_create_cmd->add_option("--name", token_name, "What the token is for, e.g. billing-sync")->required();
+  token_revoke_cmd->add_option("--name", token_name, "The token's name")->required();
   auto* tenant_migrate_cmd = tenant_cmd->add_subcommand("migrate", "Apply pending module migrations of every tenant");
   std::string migrate_tenant;
   unsigned migrate_jobs = 1;
@@ -110,6 +121,9 @@ int run(int argc, char** argv) {
   if (tenant_activate_cmd->parsed()) return tenant_set_status(config_file, tenant_slug, "active");
   if (tenant_deactivate_cmd->parsed()) return tenant_set_status(config_file, tenant_slug, "inactive");
   if (tenant_delete_cmd->parsed()) return tenant_delete(config_file, tenant_slug, tenant_purge, tenant_yes);
+  if (token_create_cmd->parsed()) return tenant_token(config_file, "create", tenant_slug, token_name);
+  if (token_list_cmd->parsed()) return tenant_token(config_file, "list", tenant_slug, "");
+  if (token_revoke_cmd->parsed()) return tenant_token(config_file, "revoke", tenant_slug, token_name);
   if (tenant_migrate_cmd->parsed()) return tenant_migrate(config_file, migrate_tenant, migrate_jobs);
   if (gen_module_cmd->parsed()) return gen_module(gen_name, gen_code, gen_description, gen_path);
   if (gen_migration_cmd->parsed()) return gen_migration(migration_name, migration_module, migration_path);

@@ -25,6 +25,8 @@ int tenant_delete(const std::string& config_file, const std::string& slug, bool 
 int module_enable(const std::string& config_file, const std::string& code, const std::string& slug,
                   const std::string& options);
 int module_disable(const std::string& config_file, const std::string& code, const std::string& slug, bool purge);
+int tenant_token(const std::string& config_file, const std::string& action, const std::string& slug,
+                 const std::string& name);
 int tenant_migrate(const std::string& config_file, const std::string& slug, unsigned jobs);
 int gen_migration(const std::string& name, const std::string& code, const std::string& path);
 int gen_module(const std::string& name, std::string code, const std::string& description, const std::string& path);

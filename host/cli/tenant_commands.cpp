@@ -179,3 +179,37 @@ int tenant_migrate(const std::string& config_file, const std::string& slug, unsi
 }
 
 }  // namespace calyx::cli
+
+namespace calyx::cli {
+
+int tenant_token(const std::string& config_file, const std::string& action, const std::string& slug,
+                 const std::string& name) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto& tenancy = *(*host)->tenancy;
+  if (action == "create") {
+    auto token = tenancy.issue_token(slug, name);
+    if (!token) return fail(token.error().message());
+    std::printf("%s\n", token->c_str());
+    std::fprintf(stderr, "token '%s' of tenant %s: keep it now, it is not shown again. Use it as\n"
+                 "  Authorization: Bearer <token>\n  X-Calyx-Tenant: %s\n", name.c_str(), slug.c_str(), slug.c_str());
+    return 0;
+  }
+  if (action == "revoke") {
+    if (auto ok = tenancy.revoke_token(slug, name); !ok) return fail(ok.error().message());
+    std::printf("token '%s' of tenant %s is revoked\n", name.c_str(), slug.c_str());
+    return 0;
+  }
+  auto tokens = tenancy.tokens(slug);
+  if (!tokens) return fail(tokens.error().message());
+  if (tokens->empty()) {
+    std::printf("tenant %s has no API tokens\n", slug.c_str());
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows{{"NAME", "TOKEN", "CREATED"}};
+  for (const auto& t : *tokens) rows.push_back({t.name, t.prefix + "…", t.created_at});
+  print_table(rows);
+  return 0;
+}
+
+}  // namespace calyx::cli

@@ -35,8 +35,11 @@ Result<bool> TenantDirectory::refresh() {
   if (*version == snapshot_.load()->version) return false;
   auto tenants = tenancy_.list();
   if (!tenants) return tenants.error();
+  auto tokens = tenancy_.token_hashes();
+  if (!tokens) return tokens.error();
   auto snapshot = std::make_shared<TenantSnapshot>();
   snapshot->version = *version;
+  snapshot->tenant_by_token_hash = std::move(tokens.value());
   snapshot->tenants = std::move(tenants.value());
   for (const auto& tenant : snapshot->tenants) {
     snapshot->by_slug.emplace(tenant.slug, &tenant);
@@ -73,6 +76,30 @@ void TenantDirectory::watch() {
     if (auto changed = refresh(); !changed) spdlog::warn("tenant directory refresh failed: {}", changed.error().message());
     else if (*changed) spdlog::info("tenant directory reloaded");
   }
+}
+
+TenantDirectory::ApiResolution TenantDirectory::resolve_api(std::string_view slug, std::string_view authorization) const {
+  ApiResolution resolution{snapshot_.load(), nullptr, 401, {}};
+  const auto& snapshot = *resolution.snapshot;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!authorization.starts_with(kBearer) || authorization.size() == kBearer.size()) {
+    resolution.refusal = "naming a tenant with X-Calyx-Tenant needs an API token of that tenant (Authorization: Bearer ...)";
+    return resolution;
+  }
+  auto token = snapshot.tenant_by_token_hash.find(tenancy::hash_api_token(authorization.substr(kBearer.size())));
+  if (token == snapshot.tenant_by_token_hash.end()) {
+    resolution.refusal = "the API token is not valid (revoked, or never issued)";
+    return resolution;
+  }
+  auto named = snapshot.by_slug.find(slug);
+  if (named == snapshot.by_slug.end() || named->second->id != token->second) {
+    resolution.status = 403;
+    resolution.refusal = "the API token does not belong to the tenant named in X-Calyx-Tenant";
+    return resolution;
+  }
+  resolution.tenant = named->second;
+  resolution.status = 200;
+  return resolution;
 }
 
 bool TenantDirectory::is_platform_host(std::string_view host) const {

@@ -22,6 +22,7 @@ struct TenantSnapshot {
   std::vector<tenancy::Tenant> tenants;
   std::map<std::string, const tenancy::Tenant*, std::less<>> by_domain;
   std::map<std::string, const tenancy::Tenant*, std::less<>> by_slug;
+  std::map<std::string, std::int64_t, std::less<>> tenant_by_token_hash;  // API tokens
   std::int64_t version = -1;
 };
 
@@ -41,6 +42,15 @@ class TenantDirectory {
   };
   // Exact custom domain → <slug>.<base domain> → the default tenant → none. `host` is the Host header.
   Resolution resolve(std::string_view host) const;
+  // The tenant an API call names in X-Calyx-Tenant, proven by its bearer token (hash looked up in memory).
+  struct ApiResolution {
+    std::shared_ptr<const TenantSnapshot> snapshot;
+    const tenancy::Tenant* tenant = nullptr;  // null: refused, see `refusal`
+    int status = 0;                           // 401 (no or unknown token) or 403 (another tenant's token)
+    std::string refusal;
+  };
+  ApiResolution resolve_api(std::string_view slug, std::string_view authorization) const;
+
   // True when `host` is the platform's own address (the base domain itself, or an IP/localhost).
   bool is_platform_host(std::string_view host) const;
 

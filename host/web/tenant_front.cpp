@@ -58,6 +58,15 @@ http::Response error_page(const http::Request& request, status code, std::string
                              "text/html; charset=utf-8");
 }
 
+http::Response api_refusal(const http::Request& request, status code, std::string_view message) {
+  std::string body = R"({"error":")";
+  for (char c : message) body += c == '"' ? std::string("\\\"") : std::string(1, c);  // messages are ours: no control characters
+  body += "\"}";
+  auto response = http::make_response(request, code, body, "application/json");
+  if (code == status::unauthorized) response.set(http::bhttp::field::www_authenticate, R"(Bearer realm="calyx")");
+  return response;
+}
+
 TenantFront::TenantFront(host::TenantDirectory& directory, tenancy::Tenancy& tenancy,
                          std::function<http::Response(const http::Request&)> platform_page)
     : directory_(directory), tenancy_(tenancy), platform_page_(std::move(platform_page)) {}
@@ -66,7 +75,14 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
   std::string_view host = request[http::bhttp::field::host];
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
-  auto resolution = directory_.resolve(host);
+  // Server-to-server calls may name the tenant instead of using its domain, with a token of that tenant.
+  std::string_view named = request["X-Calyx-Tenant"];
+  auto resolution = named.empty() ? directory_.resolve(host) : host::TenantDirectory::Resolution{};
+  if (!named.empty()) {
+    auto api = directory_.resolve_api(named, request[http::bhttp::field::authorization]);
+    if (!api.tenant) return api_refusal(request, static_cast<status>(api.status), api.refusal);
+    resolution = {api.snapshot, api.tenant};
+  }
   const tenancy::Tenant* tenant = resolution.tenant;
   if (!tenant) {
     if (directory_.is_platform_host(host) && path == "/" && platform_page_) return platform_page_(request);

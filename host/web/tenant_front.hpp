@@ -31,6 +31,9 @@ class TenantFront {
   std::function<http::Response(const http::Request&)> platform_page_;
 };
 
+// A JSON error for an API call refused before any tenant is known (401 carries WWW-Authenticate).
+http::Response api_refusal(const http::Request& request, http::bhttp::status status, std::string_view message);
+
 // A small HTML page for an error status, in the tenant's name when there is one.
 http::Response error_page(const http::Request& request, http::bhttp::status status, std::string_view title,
                           std::string_view message, std::string_view tenant_name = "");

@@ -196,6 +196,23 @@ TEST_CASE("calyx tenant and calyx module enable manage tenants from the command 
     CHECK(listed.out.starts_with("SLUG"));
     CHECK(listed.out.find("acme  Acme Inc  active  isolated   acme.test  blog") != std::string::npos);
 
+    auto token = run_calyx({"tenant", "token", "create", "acme", "--name", "billing-sync"}, env, dir.path());
+    CHECK(token.exit_code == 0);
+    CHECK(token.out.starts_with("calyx_"));
+    CHECK(token.err.find("it is not shown again") != std::string::npos);
+    auto tokens = run_calyx({"tenant", "token", "list", "acme"}, env, dir.path());
+    CHECK(tokens.out.find("billing-sync  " + token.out.substr(0, 12)) != std::string::npos);
+    CHECK(run_calyx({"tenant", "token", "revoke", "acme", "--name", "billing-sync"}, env, dir.path()).exit_code == 0);
+    CHECK(run_calyx({"tenant", "token", "list", "acme"}, env, dir.path()).out == "tenant acme has no API tokens\n");
+
+    auto child = run_calyx({"tenant", "create", "--slug", "acme-eu", "--name", "Acme EU", "--parent", "acme",
+                            "--isolation", "shared", "--module", "blog"},
+                           env, dir.path());
+    CHECK(child.out.find("modules: blog") != std::string::npos);
+    CHECK(run_calyx({"tenant", "list", "--parent", "acme"}, env, dir.path()).out.find("acme-eu  Acme EU  active  shared") !=
+          std::string::npos);
+    CHECK(run_calyx({"tenant", "show", "acme"}, env, dir.path()).out.find("children   acme-eu") != std::string::npos);
+
     CHECK(run_calyx({"tenant", "suspend", "acme"}, env, dir.path()).out == "tenant acme is suspended\n");
     auto shown = run_calyx({"tenant", "show", "acme"}, env, dir.path());
     CHECK(shown.out.find("status     suspended") != std::string::npos);

@@ -179,3 +179,49 @@ TEST_CASE("a change made elsewhere reaches the running host within a second") {
     CHECK(world.eventually("initech.localhost", "/blog", 200));
   });
 }
+
+TEST_CASE("an API call may name its tenant in X-Calyx-Tenant, only with a token of that tenant") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    auto acme_token = world.tenancy->issue_token("acme", "sync");
+    auto globex_token = world.tenancy->issue_token("globex", "sync");
+    REQUIRE(acme_token.ok());
+    REQUIRE(globex_token.ok());
+    CHECK(world.tenancy->issue_token("acme", "sync").error().message() == "tenant 'acme' already has a token named 'sync'");
+    CHECK(world.tenancy->issue_token("acme", "Bad Name").error().message().find("is invalid") != std::string::npos);
+    auto call = [&](const std::string& headers) {
+      return http_request(world.server->port(), "GET", "/notes", headers, "", "127.0.0.1");
+    };
+    // The token's hash reaches the running directory with the version change.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+    auto ok = call("X-Calyx-Tenant: acme\r\nAuthorization: Bearer " + *acme_token + "\r\n");
+    while (ok->status != 200 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      ok = call("X-Calyx-Tenant: acme\r\nAuthorization: Bearer " + *acme_token + "\r\n");
+    }
+    CHECK(ok->status == 200);
+    CHECK(ok->body == "[]");
+
+    auto missing = call("X-Calyx-Tenant: acme\r\n");
+    CHECK(missing->status == 401);
+    CHECK(missing->headers["www-authenticate"] == "Bearer realm=\"calyx\"");
+    CHECK(missing->body.find("needs an API token of that tenant") != std::string::npos);
+    CHECK(call("X-Calyx-Tenant: acme\r\nAuthorization: Bearer calyx_forged\r\n")->status == 401);
+    auto foreign = call("X-Calyx-Tenant: acme\r\nAuthorization: Bearer " + *globex_token + "\r\n");
+    CHECK(foreign->status == 403);
+    CHECK(foreign->body == R"({"error":"the API token does not belong to the tenant named in X-Calyx-Tenant"})");
+    CHECK(call("X-Calyx-Tenant: nobody\r\nAuthorization: Bearer " + *acme_token + "\r\n")->status == 403);
+
+    REQUIRE(world.tenancy->tokens("acme")->size() == 1);
+    CHECK(world.tenancy->tokens("acme")->front().prefix == acme_token->substr(0, 12));
+    REQUIRE(world.tenancy->revoke_token("acme", "sync").ok());
+    CHECK(world.tenancy->revoke_token("acme", "sync").error().message() == "tenant 'acme' has no token named 'sync'");
+    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+    int status = 200;
+    while (status != 401 && std::chrono::steady_clock::now() < deadline) {
+      status = call("X-Calyx-Tenant: acme\r\nAuthorization: Bearer " + *acme_token + "\r\n")->status;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK(status == 401);
+  });
+}

@@ -19,7 +19,8 @@ class ChangeSignal {
   static Result<std::unique_ptr<ChangeSignal>> open(const DatabaseUrl& url, std::string channel);
   virtual ~ChangeSignal() = default;
 
-  // Blocks at most `timeout`. True when a change was signalled since the previous call; false on timeout.
+  // Blocks at most `timeout`. True when a change was signalled since the previous call (the first call, and
+  // the first after a reconnection, answer true: changes before them could not be observed); false on timeout.
   // An error means the signal connection broke: the next call reconnects.
   virtual Result<bool> wait(std::chrono::milliseconds timeout) = 0;
 };

@@ -37,6 +37,15 @@ struct NewTenant {
   std::vector<std::string> modules;  // enabled as part of the creation (with what they depend on)
 };
 
+// An API token of a tenant, as listed (the secret itself is never stored).
+struct ApiToken {
+  std::int64_t id = 0;
+  std::string name, prefix, created_at;  // prefix: the token's first characters, to recognise it
+};
+
+// The stored form of an API token: hex BLAKE2b-256 of the whole token text.
+std::string hash_api_token(std::string_view token);
+
 // What `migrate_tenants` did for one tenant.
 struct TenantMigration {
   enum class State { up_to_date, migrated, failed };
@@ -77,6 +86,14 @@ class Tenancy {
   // in one transaction: a failure rolls that scope back, is reported, and does not stop the others; running
   // again resumes. Scopes with nothing to apply are found with one query and not touched.
   Result<std::vector<TenantMigration>> migrate_tenants(std::string_view slug, unsigned jobs);
+
+  // API tokens: issue returns the token (shown once: only its hash is kept); revoke by name. Both move the
+  // version, so running hosts pick them up within a second.
+  Result<std::string> issue_token(std::string_view slug, std::string_view name);
+  Result<std::vector<ApiToken>> tokens(std::string_view slug);
+  Status revoke_token(std::string_view slug, std::string_view name);
+  // Every live token's hash and its tenant, for the in-memory directory.
+  Result<std::map<std::string, std::int64_t, std::less<>>> token_hashes();
 
   // Where the tenant's module data lives (opening its database if it has one of its own).
   Result<modules::DataScope> data_scope(const Tenant& tenant);
