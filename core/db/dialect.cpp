@@ -83,6 +83,12 @@ bool is_broken(soci::session& session, Backend backend) {
   return conn == nullptr || PQstatus(conn) != CONNECTION_OK;
 }
 
+void prepare_once(soci::statement& statement, const std::string& sql) {
+  statement.alloc();
+  statement.prepare(sql, soci::details::st_one_time_query);
+  statement.define_and_bind();
+}
+
 bool is_valid_identifier(std::string_view name) {
   if (name.empty() || name.size() > 63) return false;
   if (!(name[0] == '_' || (name[0] >= 'a' && name[0] <= 'z'))) return false;

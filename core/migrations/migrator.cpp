@@ -30,21 +30,37 @@ std::string utc_now() {
 
 // Opens a writing transaction scoped to `scope`: on PostgreSQL it takes the scope's advisory lock (so two
 // hosts migrating at once take turns) and points search_path at the scope's schema for this transaction only.
-void enter_scope(db::Lease& lease, const Scope& scope, const std::string& quoted_schema) {
-  if (lease.backend() != db::Backend::postgresql) return;
+void enter_scope(db::Lease& lease, const Scope& scope, const std::string& quoted_schema, bool create_ledger = false) {
+  if (lease.backend() != db::Backend::postgresql) {
+    if (create_ledger) lease.session() << std::string(kLedgerDdl);
+    return;
+  }
+  // One round trip. The key's parts are a validated schema name and module code (no quotes can occur).
   std::string key = "calyx_migrations:" + scope.schema + ":" + scope.component;
-  lease.session() << "SELECT pg_advisory_xact_lock(1131571576, hashtext(:key))", soci::use(key);
-  if (!quoted_schema.empty()) lease.session() << "SET LOCAL search_path TO " + quoted_schema;
+  if (key.find('\'') != std::string::npos) throw soci::soci_error("invalid migration scope " + key);
+  std::string script = "SELECT pg_advisory_xact_lock(1131571576, hashtext('" + key + "'))";
+  if (!quoted_schema.empty()) script += "; SET LOCAL search_path TO " + quoted_schema;
+  if (create_ledger) script += ";\n" + std::string(kLedgerDdl);
+  if (auto ok = db::dialect::execute_script(lease.session(), lease.backend(), script); !ok) {
+    throw soci::soci_error(ok.error().message());
+  }
 }
 
 Result<std::map<long long, AppliedMigration>> read_ledger(db::Lease& lease, const std::string& component) {
   std::map<long long, AppliedMigration> rows;
   AppliedMigration row;
-  soci::statement select = (lease.session().prepare << "SELECT version, name, checksum, applied_at "
-                                                       "FROM calyx_schema_migrations WHERE component = :component "
-                                                       "ORDER BY version",
-                            soci::into(row.version), soci::into(row.name), soci::into(row.checksum),
-                            soci::into(row.applied_at), soci::use(component));
+  // One-time: a single round trip on PostgreSQL (no PQprepare), it runs once per scope.
+  soci::statement select(lease.session());
+  select.exchange(soci::into(row.version));
+  select.exchange(soci::into(row.name));
+  select.exchange(soci::into(row.checksum));
+  select.exchange(soci::into(row.applied_at));
+  select.exchange(soci::use(component, "component"));
+  select.alloc();
+  select.prepare("SELECT version, name, checksum, applied_at FROM calyx_schema_migrations WHERE component = :component "
+                 "ORDER BY version",
+                 soci::details::st_one_time_query);
+  select.define_and_bind();
   select.execute();
   while (select.fetch()) rows[row.version] = row;
   return rows;
@@ -85,8 +101,7 @@ Result<std::vector<AppliedMigration>> Migrator::applied() {
   if (!lease) return lease.error();
   try {
     db::Transaction tx(*lease);
-    enter_scope(*lease, scope_, *quoted);
-    lease->session() << std::string(kLedgerDdl);
+    enter_scope(*lease, scope_, *quoted, true);
     auto ledger = read_ledger(*lease, scope_.component);
     tx.commit();
     std::vector<AppliedMigration> out;
@@ -113,7 +128,7 @@ Result<std::vector<Migration>> Migrator::pending(const std::vector<Migration>& m
 // Applies `migration` inside the transaction open on `lease`, unless the ledger (read under the scope's lock)
 // says it is applied already. Returns whether it ran.
 Result<bool> Migrator::apply_one(db::Lease& lease, const Migration& migration, const std::vector<Migration>& all,
-                                 const std::string& quoted_schema) {
+                                 const std::string& quoted_schema, bool scope_entered) {
   const db::Backend backend = pool_.backend();
   auto started = std::chrono::steady_clock::now();
   std::string label = migration.label();
@@ -122,12 +137,14 @@ Result<bool> Migrator::apply_one(db::Lease& lease, const Migration& migration, c
         fmt::format("{} migration {} failed and was rolled back: {}", scope_.component, label, error.message()));
   };
   try {
-    enter_scope(lease, scope_, quoted_schema);
-    // Another process may have applied it since we looked; the lock we now hold makes this check final.
-    auto ledger = read_ledger(lease, scope_.component);
-    if (ledger->contains(migration.version)) {
-      if (auto ok = verify_ledger(*ledger, all, backend, scope_); !ok) return ok.error();
-      return false;
+    if (!scope_entered) {
+      enter_scope(lease, scope_, quoted_schema);
+      // Another process may have applied it since we looked; the lock we now hold makes this check final.
+      auto ledger = read_ledger(lease, scope_.component);
+      if (ledger->contains(migration.version)) {
+        if (auto ok = verify_ledger(*ledger, all, backend, scope_); !ok) return ok.error();
+        return false;
+      }
     }
     if (scope_.before_each) {
       if (auto ok = scope_.before_each(lease); !ok) return fail(ok.error());
@@ -174,7 +191,7 @@ Result<MigrationReport> Migrator::apply(const std::vector<Migration>& migrations
   for (const auto& migration : *pending_migrations) {
     try {
       db::Transaction tx(*lease);
-      auto ran = apply_one(*lease, migration, migrations, *quoted);
+      auto ran = apply_one(*lease, migration, migrations, *quoted, false);
       if (!ran) return ran.error();
       tx.commit();
       if (*ran) {
@@ -198,8 +215,7 @@ Result<MigrationReport> Migrator::apply_in(db::Lease& lease, const std::vector<M
   if (!quoted) return quoted.error();
   MigrationReport report;
   try {
-    enter_scope(lease, scope_, *quoted);
-    lease.session() << std::string(kLedgerDdl);
+    enter_scope(lease, scope_, *quoted, true);
     auto ledger = read_ledger(lease, scope_.component);
     if (auto ok = verify_ledger(*ledger, migrations, pool_.backend(), scope_); !ok) return ok.error();
     for (const auto& migration : migrations) {
@@ -207,7 +223,7 @@ Result<MigrationReport> Migrator::apply_in(db::Lease& lease, const std::vector<M
         ++report.already_applied;
         continue;
       }
-      auto ran = apply_one(lease, migration, migrations, *quoted);
+      auto ran = apply_one(lease, migration, migrations, *quoted, true);
       if (!ran) return ran.error();
       report.applied.push_back(migration.label());
     }

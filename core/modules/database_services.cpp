@@ -67,7 +67,8 @@ Status prepare(soci::statement& statement, Bindings& bindings, std::string_view 
   }
   bindings.bind(statement, params);
   statement.alloc();
-  statement.prepare(translated);
+  // One-time: PostgreSQL runs it with PQexecParams in one round trip instead of PQprepare + PQexecPrepared.
+  statement.prepare(translated, soci::details::st_one_time_query);
   return Ok{};
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <calyx/db/backend.hpp>
+#include <calyx/db/dialect.hpp>
 #include <calyx/result.hpp>
 
 #include <fmt/chrono.h>
@@ -19,9 +20,16 @@ inline std::string utc_now() {
 }
 
 // Every change to tenants, domains or subscriptions moves the counter hosts watch; PostgreSQL also notifies.
+// One round trip; throws soci::soci_error like the statements around it.
 inline void bump_version(soci::session& session, db::Backend backend) {
-  session << "UPDATE calyx_tenancy_version SET version = version + 1 WHERE id = 1";
-  if (backend == db::Backend::postgresql) session << "NOTIFY calyx_tenancy";
+  if (backend == db::Backend::sqlite) {
+    session << "UPDATE calyx_tenancy_version SET version = version + 1 WHERE id = 1";
+    return;
+  }
+  auto ran = db::dialect::execute_script(session, backend,
+                                         "UPDATE calyx_tenancy_version SET version = version + 1 WHERE id = 1; "
+                                         "NOTIFY calyx_tenancy");
+  if (!ran) throw soci::soci_error(ran.error().message());
 }
 
 inline Error db_error(const std::exception& e, std::string_view step) {

@@ -366,33 +366,31 @@ std::string role_for(std::string_view database, std::string_view schema) {
   return fmt::format("calyx_tenant_{:016x}", hash);
 }
 
-Status ensure_role(db::Lease& lease, const std::string& role) {
+Result<std::string> ensure_role_sql(const std::string& role) {
   auto quoted = db::dialect::quote_identifier(role);
   if (!quoted) return quoted.error();
-  auto created = run(lease, fmt::format(
-                                "DO $calyx$ BEGIN CREATE ROLE {0} NOLOGIN NOINHERIT; "
-                                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $calyx$;\n"
-                                "GRANT {0} TO CURRENT_USER",
-                                *quoted));
-  if (!created) {
-    return Error::failed(fmt::format("cannot create the tenant's database role {} (the host's database user needs "
-                                     "CREATEROLE): {}",
-                                     role, created.error().message()));
-  }
-  return Ok{};
+  return fmt::format("DO $calyx$ BEGIN CREATE ROLE {0} NOLOGIN NOINHERIT; "
+                     "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $calyx$;\n"
+                     "GRANT {0} TO CURRENT_USER;\n",
+                     *quoted);
 }
 
-Status grant_schema(db::Lease& lease, const std::string& schema, const std::string& role) {
+Result<std::string> grant_schema_sql(const std::string& schema, const std::string& role) {
   auto quoted_schema = db::dialect::quote_identifier(schema);
   auto quoted_role = db::dialect::quote_identifier(role);
   if (!quoted_schema) return quoted_schema.error();
   if (!quoted_role) return quoted_role.error();
-  return run(lease, fmt::format("GRANT USAGE ON SCHEMA {0} TO {1};\n"
-                                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {0} TO {1};\n"
-                                "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {0} TO {1};\n"
-                                "DO $calyx$ BEGIN REVOKE ALL ON {0}.calyx_schema_migrations FROM {1}; "
-                                "EXCEPTION WHEN undefined_table THEN NULL; END $calyx$",
-                                *quoted_schema, *quoted_role));
+  return fmt::format("GRANT USAGE ON SCHEMA {0} TO {1};\n"
+                     "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {0} TO {1};\n"
+                     "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {0} TO {1};\n"
+                     "DO $calyx$ BEGIN REVOKE ALL ON {0}.calyx_schema_migrations FROM {1}; "
+                     "EXCEPTION WHEN undefined_table THEN NULL; END $calyx$;\n",
+                     *quoted_schema, *quoted_role);
+}
+
+Status grant_schema(db::Lease& lease, const std::string& schema, const std::string& role) {
+  auto sql = grant_schema_sql(schema, role);
+  return sql ? run(lease, *sql) : Status(sql.error());
 }
 
 Status drop_role(db::Lease& lease, const std::string& role) {

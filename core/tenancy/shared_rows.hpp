@@ -43,11 +43,12 @@ namespace calyx::tenancy::roles {
 // module of one tenant cannot name another tenant's schema. Roles are cluster-wide, hence the database.
 std::string role_for(std::string_view database, std::string_view schema);
 
-// Creates the role if missing (NOLOGIN, no BYPASSRLS) and lets the host's login switch to it.
-Status ensure_role(db::Lease& lease, const std::string& role);
+// SQL that creates the role if missing (NOLOGIN, no BYPASSRLS) and lets the host's login switch to it.
+Result<std::string> ensure_role_sql(const std::string& role);
 
 // Usage of `schema` and read/write on its tables and sequences, except the migration ledger. No CREATE:
 // schema changes come through migrations, run as the host.
+Result<std::string> grant_schema_sql(const std::string& schema, const std::string& role);
 Status grant_schema(db::Lease& lease, const std::string& schema, const std::string& role);
 
 // Revokes what the role holds in this database and drops it (a purged tenant).

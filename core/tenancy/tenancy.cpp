@@ -51,44 +51,65 @@ Result<std::int64_t> Tenancy::version() {
   }
 }
 
-Result<std::vector<Tenant>> Tenancy::list() {
+Result<std::vector<Tenant>> Tenancy::list() { return read_tenants({}); }
+
+// Every tenant, or the one with `slug`, with its domains and active subscriptions.
+Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
+  std::string only(slug);
+  std::string where = slug.empty() ? "" : " WHERE slug = :slug";
+  std::string tenant_filter = slug.empty() ? "" : " AND tenant_id IN (SELECT id FROM calyx_tenants WHERE slug = :slug)";
   auto lease = host_.acquire();
   if (!lease) return lease.error();
   std::vector<Tenant> tenants;
   try {
-    soci::rowset<soci::row> rows = (lease->session().prepare
-                                    << "SELECT id, slug, name, status, isolation, data_location, parent_id, created_at, "
-                                       "updated_at FROM calyx_tenants ORDER BY slug");
-    for (const auto& row : rows) {
-      Tenant t;
-      t.id = row.get_properties(0).get_data_type() == soci::dt_integer ? row.get<int>(0) : row.get<long long>(0);
-      t.slug = row.get<std::string>(1);
-      t.name = row.get<std::string>(2);
-      t.status = parse_status(row.get<std::string>(3)).value();
-      t.isolation = parse_isolation(row.get<std::string>(4)).value();
-      t.data_location = row.get<std::string>(5);
-      if (row.get_indicator(6) == soci::i_ok) {
-        t.parent_id = row.get_properties(6).get_data_type() == soci::dt_integer ? row.get<int>(6) : row.get<long long>(6);
-      }
-      t.created_at = row.get<std::string>(7);
-      t.updated_at = row.get<std::string>(8);
-      tenants.push_back(std::move(t));
+    auto& session = lease->session();
+    Tenant t;
+    long long id = 0, parent = 0;
+    std::string status, isolation;
+    soci::indicator parent_indicator = soci::i_null;
+    soci::statement rows(session);
+    rows.exchange(soci::into(id));
+    rows.exchange(soci::into(t.slug));
+    rows.exchange(soci::into(t.name));
+    rows.exchange(soci::into(status));
+    rows.exchange(soci::into(isolation));
+    rows.exchange(soci::into(t.data_location));
+    rows.exchange(soci::into(parent, parent_indicator));
+    rows.exchange(soci::into(t.created_at));
+    rows.exchange(soci::into(t.updated_at));
+    if (!slug.empty()) rows.exchange(soci::use(only, "slug"));
+    db::dialect::prepare_once(rows, "SELECT id, slug, name, status, isolation, data_location, parent_id, created_at, "
+                                    "updated_at FROM calyx_tenants" + where + " ORDER BY slug");
+    rows.execute();
+    while (rows.fetch()) {
+      t.id = id;
+      t.status = parse_status(status).value();
+      t.isolation = parse_isolation(isolation).value();
+      t.parent_id = parent_indicator == soci::i_ok ? std::optional<std::int64_t>(parent) : std::nullopt;
+      tenants.push_back(t);
     }
     std::map<std::int64_t, Tenant*> by_id;
-    for (auto& t : tenants) by_id[t.id] = &t;
+    for (auto& tenant : tenants) by_id[tenant.id] = &tenant;
     long long tenant_id = 0;
     std::string text;
     int primary = 0;
-    soci::statement domains = (lease->session().prepare
-                                   << "SELECT tenant_id, host, is_primary FROM calyx_domains ORDER BY is_primary DESC, host",
-                               soci::into(tenant_id), soci::into(text), soci::into(primary));
+    soci::statement domains(session);
+    domains.exchange(soci::into(tenant_id));
+    domains.exchange(soci::into(text));
+    domains.exchange(soci::into(primary));
+    if (!slug.empty()) domains.exchange(soci::use(only, "slug"));
+    db::dialect::prepare_once(domains, "SELECT tenant_id, host, is_primary FROM calyx_domains WHERE 1 = 1" + tenant_filter +
+                                           " ORDER BY is_primary DESC, host");
     domains.execute();
     while (domains.fetch()) {
       if (auto it = by_id.find(tenant_id); it != by_id.end()) it->second->domains.push_back(text);
     }
-    soci::statement subscriptions = (lease->session().prepare << "SELECT tenant_id, module FROM calyx_subscriptions "
-                                                                 "WHERE status = 'active' ORDER BY module",
-                                     soci::into(tenant_id), soci::into(text));
+    soci::statement subscriptions(session);
+    subscriptions.exchange(soci::into(tenant_id));
+    subscriptions.exchange(soci::into(text));
+    if (!slug.empty()) subscriptions.exchange(soci::use(only, "slug"));
+    db::dialect::prepare_once(subscriptions, "SELECT tenant_id, module FROM calyx_subscriptions WHERE status = 'active'" +
+                                                 tenant_filter + " ORDER BY module");
     subscriptions.execute();
     while (subscriptions.fetch()) {
       if (auto it = by_id.find(tenant_id); it != by_id.end()) it->second->modules.push_back(text);
@@ -100,12 +121,10 @@ Result<std::vector<Tenant>> Tenancy::list() {
 }
 
 Result<Tenant> Tenancy::find(std::string_view slug) {
-  auto tenants = list();
+  auto tenants = read_tenants(slug);
   if (!tenants) return tenants.error();
-  for (auto& tenant : *tenants) {
-    if (tenant.slug == slug) return tenant;
-  }
-  return Error::not_found(fmt::format("no tenant '{}'", slug));
+  if (tenants->empty()) return Error::not_found(fmt::format("no tenant '{}'", slug));
+  return std::move(tenants->front());
 }
 
 Result<Tenant> Tenancy::create(const NewTenant& spec) {
@@ -115,7 +134,7 @@ Result<Tenant> Tenancy::create(const NewTenant& spec) {
   auto tenant = create_record(spec);
   if (!tenant) return tenant;
   for (const auto& code : spec.modules) {
-    auto enabled = enable_module(spec.slug, code);
+    auto enabled = enable_for(*tenant, code, "{}");
     if (!enabled) {
       if (auto undone = remove(spec.slug, true); !undone) {
         spdlog::error("tenant {}: removing the half-created tenant failed: {}", spec.slug, undone.error().message());
@@ -123,8 +142,7 @@ Result<Tenant> Tenancy::create(const NewTenant& spec) {
       return enabled.error().with_context(fmt::format("step 'module {}'", code));
     }
   }
-  tenant = find(spec.slug);
-  if (!tenant) return tenant;
+  std::sort(tenant->modules.begin(), tenant->modules.end());  // as listed
   std::string data = fmt::format(R"({{"tenant":"{}"}})", tenant->slug);
   if (auto hooked = run_hook(*tenant, "tenant_created", data); !hooked) {
     spdlog::warn("tenant_created hook for {}: {}", tenant->slug, hooked.error().message());
@@ -158,7 +176,9 @@ Result<Tenant> Tenancy::create_record(const NewTenant& spec) {
     }
     domains.push_back(*normalized);
   }
-  if (find(spec.slug)) return Error::conflict(fmt::format("a tenant with slug '{}' already exists", spec.slug));
+  if (auto taken = slug_taken(spec.slug); !taken || *taken) {
+    return taken ? Error::conflict(fmt::format("a tenant with slug '{}' already exists", spec.slug)) : taken.error();
+  }
   std::optional<std::int64_t> parent_id;
   if (!spec.parent_slug.empty()) {
     auto parent = find(spec.parent_slug);
@@ -195,7 +215,8 @@ Result<Tenant> Tenancy::create_record(const NewTenant& spec) {
     location = file.string();
   }
 
-  {  // the lease goes back before find() below takes one
+  Tenant tenant;
+  {
     auto lease = host_.acquire();
     if (!lease) return lease.error();
     try {
@@ -216,12 +237,13 @@ Result<Tenant> Tenancy::create_record(const NewTenant& spec) {
       std::string now = utc_now(), isolation(to_string(spec.isolation));
       long long parent = parent_id.value_or(0);
       soci::indicator parent_indicator = parent_id ? soci::i_ok : soci::i_null;
-      s << "INSERT INTO calyx_tenants (slug, name, status, isolation, data_location, parent_id, created_at, updated_at) "
-           "VALUES (:slug, :name, 'active', :isolation, :location, :parent, :created, :updated)",
-          soci::use(spec.slug), soci::use(spec.name), soci::use(isolation), soci::use(location),
-          soci::use(parent, parent_indicator), soci::use(now), soci::use(now);
       long long id = 0;
-      s << "SELECT id FROM calyx_tenants WHERE slug = :slug", soci::use(spec.slug), soci::into(id);
+      s << "INSERT INTO calyx_tenants (slug, name, status, isolation, data_location, parent_id, created_at, updated_at) "
+           "VALUES (:slug, :name, 'active', :isolation, :location, :parent, :created, :updated) RETURNING id",
+          soci::use(spec.slug), soci::use(spec.name), soci::use(isolation), soci::use(location),
+          soci::use(parent, parent_indicator), soci::use(now), soci::use(now), soci::into(id);
+      tenant.id = id;
+      tenant.created_at = tenant.updated_at = now;
       for (std::size_t i = 0; i < domains.size(); ++i) {
         int primary = i == 0 ? 1 : 0;
         s << "INSERT INTO calyx_domains (host, tenant_id, is_primary) VALUES (:host, :tenant, :primary)",
@@ -257,7 +279,26 @@ Result<Tenant> Tenancy::create_record(const NewTenant& spec) {
     }
   }
   spdlog::info("tenant {} created ({}, {})", spec.slug, to_string(spec.isolation), location);
-  return find(spec.slug);
+  tenant.slug = spec.slug;
+  tenant.name = spec.name;
+  tenant.isolation = spec.isolation;
+  tenant.data_location = location;
+  tenant.parent_id = parent_id;
+  tenant.domains = domains;
+  return tenant;
+}
+
+Result<bool> Tenancy::slug_taken(std::string_view slug) {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    int taken = 0;
+    std::string text(slug);
+    lease->session() << "SELECT COUNT(*) FROM calyx_tenants WHERE slug = :slug", soci::use(text), soci::into(taken);
+    return taken > 0;
+  } catch (const std::exception& e) {
+    return db_error(e, "looking up the slug");
+  }
 }
 
 Status Tenancy::set_status(std::string_view slug, TenantStatus status) {
@@ -286,15 +327,19 @@ Status Tenancy::set_status(std::string_view slug, TenantStatus status) {
 Status Tenancy::prepare_schema(db::Lease& lease, const std::string& schema, bool shared) {
   auto quoted = db::dialect::quote_identifier(schema);
   if (!quoted) return quoted.error();
-  if (options_.create_schemas || shared) {
-    std::string sql = (shared ? "CREATE SCHEMA IF NOT EXISTS " : "CREATE SCHEMA ") + *quoted;
-    if (auto ok = db::dialect::execute_script(lease.session(), lease.backend(), sql); !ok) {
-      return ok.error().with_context("step 'schema'");
-    }
-  }
   std::string role = roles::role_for(host_.url().database, schema);
-  if (auto ok = roles::ensure_role(lease, role); !ok) return ok.error().with_context("step 'role'");
-  if (auto ok = roles::grant_schema(lease, schema, role); !ok) return ok.error().with_context("step 'role'");
+  auto ensure = roles::ensure_role_sql(role);
+  auto grant = roles::grant_schema_sql(schema, role);
+  if (!ensure) return ensure.error();
+  if (!grant) return grant.error();
+  std::string script;
+  if (options_.create_schemas || shared) script = (shared ? "CREATE SCHEMA IF NOT EXISTS " : "CREATE SCHEMA ") + *quoted + ";\n";
+  script += *ensure + *grant;  // one round trip
+  if (auto ok = db::dialect::execute_script(lease.session(), lease.backend(), script); !ok) {
+    return Error::failed(fmt::format("step 'schema': {} (creating schemas and roles needs a database user with CREATE "
+                                     "on the database and CREATEROLE)",
+                                     ok.error().message()));
+  }
   return Ok{};
 }
 
@@ -320,6 +365,21 @@ migrations::Scope Tenancy::migration_scope(const Tenant& tenant, const modules::
     return role.empty() ? Status(Ok{}) : roles::grant_schema(lease, schema, role);
   };
   return scope;
+}
+
+// A module's pending migrations in the tenant's scope, all in one transaction.
+Status Tenancy::migrate_module(const Tenant& tenant, const modules::DataScope& scope, const modules::ModuleInfo& module) {
+  auto lease = scope.pool->acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    auto report = migrations::Migrator(*scope.pool, migration_scope(tenant, scope, module.code)).apply_in(*lease, module.migrations);
+    if (!report) return report.error();
+    tx.commit();
+  } catch (const std::exception& e) {
+    return db_error(e, fmt::format("{} migrations", module.code));
+  }
+  return Ok{};
 }
 
 Result<db::ConnectionPool*> Tenancy::tenant_pool(const Tenant& tenant) {
@@ -368,6 +428,11 @@ Result<std::vector<std::string>> Tenancy::enable_module(std::string_view slug, s
   auto tenant = find(slug);
   if (!tenant) return tenant.error();
   if (tenant->status == TenantStatus::deleted) return Error::conflict(fmt::format("tenant '{}' is deleted", slug));
+  return enable_for(*tenant, code, options_json);
+}
+
+Result<std::vector<std::string>> Tenancy::enable_for(Tenant& target, std::string_view code, std::string_view options_json) {
+  Tenant* tenant = &target;
   if (!registry_.find(code)) {
     for (const auto& status : registry_.statuses()) {
       if (status.module && status.module->code == code && !status.loaded) {
@@ -381,8 +446,9 @@ Result<std::vector<std::string>> Tenancy::enable_module(std::string_view slug, s
   std::vector<std::string> enabled;
   for (const modules::ModuleInfo* module : registry_.with_dependencies(code)) {
     if (std::find(tenant->modules.begin(), tenant->modules.end(), module->code) != tenant->modules.end()) continue;
-    auto migrated = migrations::Migrator(*scope->pool, migration_scope(*tenant, *scope, module->code)).apply(module->migrations);
-    if (!migrated) return migrated.error().with_context(fmt::format("enabling '{}': step 'migrations'", module->code));
+    if (auto migrated = migrate_module(*tenant, *scope, *module); !migrated) {
+      return migrated.error().with_context(fmt::format("enabling '{}': step 'migrations'", module->code));
+    }
     if (auto recorded = record_migrated(*tenant, *module); !recorded) spdlog::warn("{}", recorded.error().message());
 
     std::set<std::string, std::less<>> active(tenant->modules.begin(), tenant->modules.end());

@@ -13,6 +13,7 @@
 
 namespace soci {
 class session;
+class statement;
 }
 
 namespace calyx::db::dialect {
@@ -34,6 +35,10 @@ bool in_transaction(soci::session& session, Backend backend);
 
 // True when the connection is known to be unusable (the server closed it).
 bool is_broken(soci::session& session, Backend backend);
+
+// Prepares `statement` (its into/use elements already exchanged) to run `sql` once: on PostgreSQL one round
+// trip (PQexecParams) instead of PQprepare + PQexecPrepared + DEALLOCATE. Then execute() and fetch().
+void prepare_once(soci::statement& statement, const std::string& sql);
 
 // An SQL identifier Calyx will accept: [a-z_][a-z0-9_]*, at most 63 bytes (PostgreSQL's NAMEDATALEN - 1).
 bool is_valid_identifier(std::string_view name);

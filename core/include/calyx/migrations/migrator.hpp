@@ -64,8 +64,9 @@ class Migrator {
   Result<std::vector<Migration>> pending(const std::vector<Migration>& migrations);
 
  private:
+  // `scope_entered`: the caller holds the scope's lock and has read the ledger in this transaction.
   Result<bool> apply_one(db::Lease& lease, const Migration& migration, const std::vector<Migration>& all,
-                         const std::string& quoted_schema);
+                         const std::string& quoted_schema, bool scope_entered);
 
   db::ConnectionPool& pool_;
   Scope scope_;

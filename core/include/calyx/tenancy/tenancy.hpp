@@ -104,12 +104,17 @@ class Tenancy {
   db::ConnectionPool& host_pool() { return host_; }
 
  private:
+  Result<std::vector<Tenant>> read_tenants(std::string_view slug);
   Result<db::ConnectionPool*> tenant_pool(const Tenant& tenant);
+  Status migrate_module(const Tenant& tenant, const modules::DataScope& scope, const modules::ModuleInfo& module);
   Status record_migrated(const Tenant& tenant, const modules::ModuleInfo& module);
   Status prepare_schema(db::Lease& lease, const std::string& schema, bool shared);
   migrations::Scope migration_scope(const Tenant& tenant, const modules::DataScope& data, const std::string& component);
   Status run_hook(const Tenant& tenant, std::string_view point, const std::string& data);
   Result<Tenant> create_record(const NewTenant& spec);
+  Result<bool> slug_taken(std::string_view slug);
+  // Enables `code` (and its dependencies) for `tenant`, adding them to tenant.modules.
+  Result<std::vector<std::string>> enable_for(Tenant& tenant, std::string_view code, std::string_view options_json);
 
   db::ConnectionPool& host_;
   TenancyOptions options_;

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Tenancy benchmarks on a throwaway PostgreSQL server (started by scripts/with-postgres), each next to its
+# floor in the same run:
+#   1. provisioning: 100 isolated tenants with Blog, one after the other, vs the same SQL sent by psql in one
+#      session, one transaction per tenant;
+#   2. migrate-all: one ADD COLUMN across N isolated tenants (default 1000) with --jobs 1 and --jobs 4, vs psql
+#      applying it per tenant; then a pass with nothing to apply;
+#   3. request path: GET /entries (50 rows as JSON) with Host rotating over 100 tenants, wrk on loopback, vs a
+#      minimal Beast + libpq server resolving the schema from memory.
+# Usage: bench/tenancy_bench.sh [BUILD_DIR] [TENANTS] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ -z "${CALYX_TEST_POSTGRES_URL:-}" ]]; then exec scripts/with-postgres "$0" "$@"; fi
+build=$(realpath "${1:-build}")
+tenants=${2:-1000}
+seconds=${3:-10}
+calyx=$build/host/calyx
+work=$(mktemp -d /tmp/calyx-tenancy-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+admin=$CALYX_TEST_POSTGRES_URL
+server=${admin%/*}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+new_database() {
+  psql -q "$admin" -c "CREATE DATABASE $1" >/dev/null
+  CALYX_DATABASE_URL=$server/$1 CALYX_VAR_DIR=$work/var CALYX_LOG_LEVEL=warn "$calyx" migrate >/dev/null
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+mkdir -p "$work/blog" "$work/var"
+cp "$build/modules/blog.so" "$work/blog/"
+
+echo "== 1. provisioning: 100 isolated tenants with Blog"
+new_database bench_provision
+calyx_ms=$("$build/bench/provision_bench" "$server/bench_provision" "$work/blog" p 100 blog)
+new_database bench_provision_floor
+blog_sql=$(cat plugins/blog/migrations/0001_create_posts.postgresql.sql)
+{
+  for i in $(seq 100); do
+    schema="tenant_f$i"
+    role="calyx_floor_$i"
+    cat <<SQL
+BEGIN;
+INSERT INTO calyx_tenants (slug, name, status, isolation, data_location, created_at, updated_at)
+  VALUES ('f$i', 'f$i', 'active', 'isolated', '$schema', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+INSERT INTO calyx_domains (host, tenant_id, is_primary) SELECT 'f$i.localhost', id, 1 FROM calyx_tenants WHERE slug = 'f$i';
+CREATE SCHEMA "$schema";
+CREATE ROLE "$role" NOLOGIN NOINHERIT;
+GRANT "$role" TO CURRENT_USER;
+GRANT USAGE ON SCHEMA "$schema" TO "$role";
+SET LOCAL search_path TO "$schema";
+CREATE TABLE calyx_schema_migrations (component TEXT NOT NULL, version BIGINT NOT NULL, name TEXT NOT NULL,
+  checksum TEXT NOT NULL, applied_at TEXT NOT NULL, duration_ms BIGINT NOT NULL, PRIMARY KEY (component, version));
+$blog_sql
+INSERT INTO calyx_schema_migrations VALUES ('blog', 1, 'create_posts', 'x', '2026-01-01T00:00:00Z', 1);
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "$schema" TO "$role";
+GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA "$schema" TO "$role";
+INSERT INTO blog_posts (slug, title, body, status, author_id, author_name, created_at, updated_at)
+  VALUES ('welcome', 'Welcome to your blog', 'This is a draft.', 'draft', 0, 'Calyx', '2026-01-01', '2026-01-01');
+INSERT INTO public.calyx_subscriptions (tenant_id, module, status, enabled_at)
+  SELECT id, 'blog', 'active', '2026-01-01' FROM public.calyx_tenants WHERE slug = 'f$i';
+INSERT INTO public.calyx_tenant_module_versions VALUES ('$schema', 'blog', 1, '2026-01-01');
+UPDATE public.calyx_tenancy_version SET version = version + 1;
+COMMIT;
+SQL
+  done
+} >"$work/provision_floor.sql"
+started=$(now_ms)
+psql -q -v ON_ERROR_STOP=1 "$server/bench_provision_floor" -f "$work/provision_floor.sql" >/dev/null
+floor_ms=$(($(now_ms) - started))
+echo "Calyx ${calyx_ms} ms, psql floor ${floor_ms} ms: $(ratio "$calyx_ms" "$floor_ms")x the floor (target <= 1.5x)"
+
+echo "== 2. migrate-all: ADD COLUMN across $tenants isolated tenants"
+mkdir -p "$work/v1" "$work/v2"
+cp "$build/bench/ledger_v1/ledger.so" "$work/v1/"
+cp "$build/bench/ledger_v2/ledger.so" "$work/v2/"
+for db in bench_migrate_1 bench_migrate_4 bench_migrate_floor; do
+  new_database "$db"
+  "$build/bench/provision_bench" "$server/$db" "$work/v1" m "$tenants" ledger >/dev/null
+done
+{
+  for i in $(seq "$tenants"); do
+    cat <<SQL
+BEGIN;
+SELECT pg_advisory_xact_lock(1131571576, hashtext('calyx_migrations:tenant_m$i:ledger'));
+SET LOCAL search_path TO "tenant_m$i";
+ALTER TABLE entries ADD COLUMN memo TEXT;
+INSERT INTO calyx_schema_migrations VALUES ('ledger', 2, 'add_entry_memo', 'x', '2026-01-01T00:00:00Z', 1);
+COMMIT;
+SQL
+  done
+} >"$work/migrate_floor.sql"
+started=$(now_ms)
+psql -q -v ON_ERROR_STOP=1 "$server/bench_migrate_floor" -f "$work/migrate_floor.sql" >/dev/null
+floor_ms=$(($(now_ms) - started))
+echo "psql floor: ${floor_ms} ms ($(ratio "$floor_ms" "$tenants") ms per tenant)"
+for jobs in 1 4; do
+  started=$(now_ms)
+  CALYX_DATABASE_URL=$server/bench_migrate_$jobs CALYX_VAR_DIR=$work/var CALYX_MODULES_DIR=$work/v2 CALYX_LOG_LEVEL=warn \
+    "$calyx" tenant migrate --jobs "$jobs" >"$work/migrate_$jobs.out"
+  ms=$(($(now_ms) - started))
+  migrated=$(grep -c " migrated " "$work/migrate_$jobs.out" || true)
+  echo "Calyx --jobs $jobs: ${ms} ms for $migrated tenants ($(ratio "$ms" "$tenants") ms per tenant): $(ratio "$ms" "$floor_ms")x the floor (target <= 2x)"
+done
+started=$(now_ms)
+CALYX_DATABASE_URL=$server/bench_migrate_1 CALYX_VAR_DIR=$work/var CALYX_MODULES_DIR=$work/v2 CALYX_LOG_LEVEL=warn \
+  "$calyx" tenant migrate >"$work/noop.out"
+ms=$(($(now_ms) - started))
+echo "Calyx pass with nothing to apply: ${ms} ms for $tenants tenants, process start included ($(awk -v a="$ms" -v b="$tenants" 'BEGIN { printf "%.3f", a / b }') ms per tenant; target < 0.2)"
+
+echo "== 3. request path: GET /entries, Host rotating over 100 tenants (${seconds}s each)"
+new_database bench_requests
+"$build/bench/provision_bench" "$server/bench_requests" "$work/v1" req 100 ledger >/dev/null
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; exit 1; }
+calyx_port=$(free_port)
+CALYX_DATABASE_URL=$server/bench_requests CALYX_VAR_DIR=$work/var CALYX_MODULES_DIR=$work/v1 CALYX_LOG_LEVEL=warn \
+  CALYX_HTTP_THREADS=2 CALYX_LISTEN=127.0.0.1:$calyx_port "$calyx" serve 2>"$work/serve.log" &
+pids+=($!)
+floor_port=$(free_port)
+conninfo=$(psql -Atq "$server/bench_requests" -c "SELECT 'host=' || host(inet_server_addr()) || ' port=' || inet_server_port() || ' dbname=bench_requests user=' || current_user")
+"$build/bench/minimal_tenant_server" 127.0.0.1 "$floor_port" 2 "$conninfo" localhost 2>"$work/floor.log" &
+pids+=($!)
+wait_port "$calyx_port"
+wait_port "$floor_port"
+for port in "$calyx_port" "$floor_port"; do
+  curl -sS -H "Host: req1.localhost" "http://127.0.0.1:$port/entries" >"$work/first.json"
+  grep -q '"title":"entry 50"' "$work/first.json" || { cat "$work/first.json" "$work"/*.log; exit 1; }
+done
+run_wrk() { TENANTS=100 TENANT_PREFIX=req wrk -t2 -c32 -d"${seconds}s" --latency -s bench/rotate_hosts.lua "http://127.0.0.1:$1"; }
+calyx_out=$(run_wrk "$calyx_port")
+floor_out=$(run_wrk "$floor_port")
+echo "-- Calyx"; echo "$calyx_out"
+echo "-- floor"; echo "$floor_out"
+rps() { awk '/Requests\/sec/ {print $2}'; }
+p99() { awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } print v }'; }
+calyx_rps=$(echo "$calyx_out" | rps); floor_rps=$(echo "$floor_out" | rps)
+calyx_p99=$(echo "$calyx_out" | p99); floor_p99=$(echo "$floor_out" | p99)
+echo "Calyx ${calyx_rps} req/s (p99 ${calyx_p99} ms), floor ${floor_rps} req/s (p99 ${floor_p99} ms):" \
+  "$(ratio "$calyx_rps" "$floor_rps")x the floor's req/s (target >= 0.8), p99 $(ratio "$calyx_p99" "$floor_p99")x (target <= 1.5)"
