@@ -56,10 +56,10 @@ GRANT USAGE ON SCHEMA "$schema" TO "$role";
 SET LOCAL search_path TO "$schema";
 CREATE TABLE calyx_schema_migrations (component TEXT NOT NULL, version BIGINT NOT NULL, name TEXT NOT NULL,
   checksum TEXT NOT NULL, applied_at TEXT NOT NULL, duration_ms BIGINT NOT NULL, PRIMARY KEY (component, version));
+ALTER DEFAULT PRIVILEGES IN SCHEMA "$schema" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "$role";
+ALTER DEFAULT PRIVILEGES IN SCHEMA "$schema" GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO "$role";
 $blog_sql
 INSERT INTO calyx_schema_migrations VALUES ('blog', 1, 'create_posts', 'x', '2026-01-01T00:00:00Z', 1);
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "$schema" TO "$role";
-GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA "$schema" TO "$role";
 INSERT INTO blog_posts (slug, title, body, status, author_id, author_name, created_at, updated_at)
   VALUES ('welcome', 'Welcome to your blog', 'This is a draft.', 'draft', 0, 'Calyx', '2026-01-01', '2026-01-01');
 INSERT INTO public.calyx_subscriptions (tenant_id, module, status, enabled_at)

@@ -380,17 +380,19 @@ Result<std::string> grant_schema_sql(const std::string& schema, const std::strin
   auto quoted_role = db::dialect::quote_identifier(role);
   if (!quoted_schema) return quoted_schema.error();
   if (!quoted_role) return quoted_role.error();
-  return fmt::format("GRANT USAGE ON SCHEMA {0} TO {1};\n"
+  // The ledger exists before the default privileges are set, so it is the one table the role never gets; every
+  // table and sequence the host's migrations create later is granted as it is created.
+  return fmt::format("CREATE TABLE IF NOT EXISTS {0}.calyx_schema_migrations (component TEXT NOT NULL, "
+                     "version BIGINT NOT NULL, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL, "
+                     "duration_ms BIGINT NOT NULL, PRIMARY KEY (component, version));\n"
+                     "REVOKE ALL ON {0}.calyx_schema_migrations FROM {1};\n"
+                     "GRANT USAGE ON SCHEMA {0} TO {1};\n"
                      "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {0} TO {1};\n"
                      "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {0} TO {1};\n"
-                     "DO $calyx$ BEGIN REVOKE ALL ON {0}.calyx_schema_migrations FROM {1}; "
-                     "EXCEPTION WHEN undefined_table THEN NULL; END $calyx$;\n",
+                     "REVOKE ALL ON {0}.calyx_schema_migrations FROM {1};\n"
+                     "ALTER DEFAULT PRIVILEGES IN SCHEMA {0} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {1};\n"
+                     "ALTER DEFAULT PRIVILEGES IN SCHEMA {0} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {1};\n",
                      *quoted_schema, *quoted_role);
-}
-
-Status grant_schema(db::Lease& lease, const std::string& schema, const std::string& role) {
-  auto sql = grant_schema_sql(schema, role);
-  return sql ? run(lease, *sql) : Status(sql.error());
 }
 
 Status drop_role(db::Lease& lease, const std::string& role) {

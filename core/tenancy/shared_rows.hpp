@@ -46,10 +46,10 @@ std::string role_for(std::string_view database, std::string_view schema);
 // SQL that creates the role if missing (NOLOGIN, no BYPASSRLS) and lets the host's login switch to it.
 Result<std::string> ensure_role_sql(const std::string& role);
 
-// Usage of `schema` and read/write on its tables and sequences, except the migration ledger. No CREATE:
-// schema changes come through migrations, run as the host.
+// Usage of `schema` and read/write on its tables and sequences — those there now and, through default
+// privileges, those the host's migrations create later — except the migration ledger. No CREATE: schema
+// changes come through migrations, run as the host.
 Result<std::string> grant_schema_sql(const std::string& schema, const std::string& role);
-Status grant_schema(db::Lease& lease, const std::string& schema, const std::string& role);
 
 // Revokes what the role holds in this database and drops it (a purged tenant).
 Status drop_role(db::Lease& lease, const std::string& role);

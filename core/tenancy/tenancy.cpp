@@ -357,13 +357,8 @@ migrations::Scope Tenancy::migration_scope(const Tenant& tenant, const modules::
       return shared_unique_statements(sql, *existing);
     };
   }
-  std::string schema = data.schema, role = data.role;
-  scope.after_each = [shared, schema, role](db::Lease& lease) -> Status {
-    if (shared) {
-      if (auto ok = shared_rows::close_after_migration(lease); !ok) return ok;
-    }
-    return role.empty() ? Status(Ok{}) : roles::grant_schema(lease, schema, role);
-  };
+  // The tenant's role is granted new tables through the schema's default privileges (see prepare_schema).
+  if (shared) scope.after_each = [](db::Lease& lease) { return shared_rows::close_after_migration(lease); };
   return scope;
 }
 
