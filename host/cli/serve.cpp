@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 namespace calyx::cli {
 
 int serve(const std::string& config_file) {
@@ -40,6 +42,9 @@ int serve(const std::string& config_file) {
   options.io_threads = s.http_threads;
   // Workers mostly wait on the database: as many as connections, so none waits for a connection in vain.
   options.worker_threads = s.worker_threads ? s.worker_threads : static_cast<unsigned>(s.db_pool_size);
+  // All I/O threads but one may run a handler themselves (no hop to a worker); one always serves the rest.
+  unsigned io_threads = s.http_threads ? s.http_threads : std::max(1u, std::thread::hardware_concurrency());
+  options.inline_handlers = s.inline_handlers >= 0 ? static_cast<unsigned>(s.inline_handlers) : io_threads - 1;
   options.max_header_bytes = s.max_header_bytes;
   options.max_body_bytes = s.max_body_bytes;
   options.read_timeout = s.read_timeout;

@@ -322,6 +322,7 @@ Result<Settings> load(const Lookup& env, const std::string& config_file) {
   }));
   steps.push_back(read_number(source, "CALYX_HTTP_THREADS", 0, 256, [&](auto v) { s.http_threads = unsigned(v); }));
   steps.push_back(read_number(source, "CALYX_WORKER_THREADS", 0, 1024, [&](auto v) { s.worker_threads = unsigned(v); }));
+  steps.push_back(read_number(source, "CALYX_INLINE_HANDLERS", 0, 256, [&](auto v) { s.inline_handlers = int(v); }));
   steps.push_back(read_number(source, "CALYX_DB_POOL_SIZE", 1, 1024, [&](auto v) { s.db_pool_size = v; }));
   steps.push_back(read_number(source, "CALYX_DB_POOL_TIMEOUT_MS", 1, 600000,
                               [&](auto v) { s.db_pool_timeout = std::chrono::milliseconds(v); }));

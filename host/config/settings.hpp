@@ -39,6 +39,7 @@ struct Settings {
   std::string log_level = "info";                       // CALYX_LOG_LEVEL
   unsigned http_threads = 0;                            // CALYX_HTTP_THREADS (0: one per core)
   unsigned worker_threads = 0;                          // CALYX_WORKER_THREADS (0: pool size)
+  int inline_handlers = -1;                             // CALYX_INLINE_HANDLERS (-1: I/O threads - 1)
   std::size_t db_pool_size = 8;                         // CALYX_DB_POOL_SIZE
   std::chrono::milliseconds db_pool_timeout{5000};      // CALYX_DB_POOL_TIMEOUT_MS
   std::size_t max_header_bytes = 16 * 1024;             // CALYX_MAX_HEADER_BYTES

@@ -22,6 +22,9 @@ struct ServerOptions {
   std::uint16_t port = 4000;  // 0: any free port; see Server::port()
   unsigned io_threads = 0;    // 0: one per core
   unsigned worker_threads = 4;
+  // How many I/O threads may run a blocking (on_worker) handler themselves at once; keep it below io_threads
+  // so that one always serves other connections. 0: every blocking handler goes to the workers.
+  unsigned inline_handlers = 0;
   std::size_t max_queued_jobs = 1024;  // worker jobs waiting beyond this get 503
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 8 * 1024 * 1024;

@@ -64,6 +64,13 @@ struct RunningServer {
   std::unique_ptr<http::Server> server;
 };
 
+// False on the server's own I/O threads (named calyx-io), true on its workers.
+bool asio_worker_thread() {
+  char name[32] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return std::string_view(name) != "calyx-io";
+}
+
 http::Response text(const http::Request& request, std::string body) {
   return http::make_response(request, bhttp::status::ok, std::move(body));
 }
@@ -284,6 +291,34 @@ TEST_CASE("a blocking handler runs on a worker and does not stall other connecti
   auto a = blocked_a.read_response();
   REQUIRE(a);
   CHECK(a->body == "unblocked");
+}
+
+TEST_CASE("with inline handlers, one I/O thread runs a blocking handler itself and the other stays free") {
+  TestDatabase database(db::Backend::sqlite);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> on_workers{0}, inline_calls{0};
+  auto options = test_options();
+  options.inline_handlers = 1;
+  RunningServer running(database, [&](http::Router& router) {
+    router.add(bhttp::verb::get, "/block", http::Runs::on_worker, [&, released](const http::Request& request, auto&) {
+      bool worker = asio_worker_thread();
+      (worker ? on_workers : inline_calls)++;
+      released.wait();
+      return text(request, "unblocked");
+    });
+  }, options);
+  HttpConnection blocked_a(running.port()), blocked_b(running.port()), blocked_c(running.port());
+  for (auto* connection : {&blocked_a, &blocked_b, &blocked_c}) connection->send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  // One request is served inline, the others went to the two workers; the second I/O thread still answers.
+  auto health = http_request(running.port(), "GET", "/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(inline_calls == 1);
+  CHECK(on_workers == 2);
+  release.set_value();
+  for (auto* connection : {&blocked_a, &blocked_b, &blocked_c}) CHECK(connection->read_response()->body == "unblocked");
 }
 
 TEST_CASE("when the worker queue is full a request gets 503 instead of waiting forever") {
