@@ -26,6 +26,7 @@ calyx_status to_status(const Error& error) {
     case Error::Code::invalid_argument: return CALYX_INVALID_ARGUMENT;
     case Error::Code::not_found: return CALYX_NOT_FOUND;
     case Error::Code::conflict: return CALYX_CONFLICT;
+    case Error::Code::denied: return CALYX_DENIED;
     case Error::Code::unavailable:
     case Error::Code::timeout: return CALYX_UNAVAILABLE;
     default: return CALYX_ERROR;

@@ -79,12 +79,42 @@ int run(int argc, char** argv) {
   }
   token_create_cmd->add_option("--name", token_name, "What the token is for, e.g. billing-sync")->required();
   token_revoke_cmd->add_option("--name", token_name, "The token's name")->required();
+  auto* member_cmd = tenant_cmd->add_subcommand("member", "Members of a tenant and their roles");
+  member_cmd->require_subcommand(1);
+  MemberArgs member_args;
+  auto* member_add_cmd = member_cmd->add_subcommand("add", "Add a member, or change their roles");
+  auto* member_list_cmd = member_cmd->add_subcommand("list", "List a tenant's members");
+  auto* member_remove_cmd = member_cmd->add_subcommand("remove", "Remove a member");
+  for (auto* command : {member_add_cmd, member_list_cmd, member_remove_cmd}) {
+    command->add_option("slug", member_args.slug, "Tenant slug")->required();
+  }
+  for (auto* command : {member_add_cmd, member_remove_cmd}) {
+    command->add_option("--email", member_args.email, "The user's email")->required();
+  }
+  member_add_cmd->add_option("--role", member_args.role, "owner, admin or member (default)")
+      ->check(CLI::IsMember({"owner", "admin", "member"}));
+  member_add_cmd->add_option("--module-role", member_args.module_roles, "A module role to grant, e.g. blog.editor");
+  member_add_cmd->add_option("--prohibit", member_args.prohibited, "A permission to deny whatever the roles grant");
   auto* tenant_migrate_cmd = tenant_cmd->add_subcommand("migrate", "Apply pending module migrations of every tenant");
   std::string migrate_tenant;
   unsigned migrate_jobs = 1;
   tenant_migrate_cmd->add_option("--tenant", migrate_tenant, "Only this tenant (slug)");
   tenant_migrate_cmd->add_option("--jobs", migrate_jobs, "Tenants migrated in parallel (default 1)")
       ->check(CLI::Range(1u, 64u));
+
+  auto* user_cmd = app.add_subcommand("user", "Users (global identities)");
+  user_cmd->require_subcommand(1);
+  UserCreateArgs user_args;
+  std::string user_email;
+  auto* user_create_cmd = user_cmd->add_subcommand("create", "Create a user (confirmed)");
+  user_create_cmd->add_option("--email", user_args.email, "Email address")->required();
+  user_create_cmd->add_option("--name", user_args.name, "Display name");
+  user_create_cmd->add_flag("--platform-admin", user_args.platform_admin, "May administer the whole platform");
+  user_create_cmd->add_flag("--password-stdin", user_args.password_stdin, "Read the password from standard input")
+      ->required();
+  auto* user_suspend_cmd = user_cmd->add_subcommand("suspend", "Suspend a user (signed out everywhere)");
+  auto* user_activate_cmd = user_cmd->add_subcommand("activate", "Activate a suspended user");
+  for (auto* command : {user_suspend_cmd, user_activate_cmd}) command->add_option("email", user_email, "Email")->required();
 
   auto* gen_cmd = app.add_subcommand("gen", "Generate code");
   gen_cmd->require_subcommand(1);
@@ -124,6 +154,12 @@ int run(int argc, char** argv) {
   if (token_create_cmd->parsed()) return tenant_token(config_file, "create", tenant_slug, token_name);
   if (token_list_cmd->parsed()) return tenant_token(config_file, "list", tenant_slug, "");
   if (token_revoke_cmd->parsed()) return tenant_token(config_file, "revoke", tenant_slug, token_name);
+  if (member_add_cmd->parsed()) return member_add(config_file, member_args);
+  if (member_list_cmd->parsed()) return member_list(config_file, member_args.slug);
+  if (member_remove_cmd->parsed()) return member_remove(config_file, member_args.slug, member_args.email);
+  if (user_create_cmd->parsed()) return user_create(config_file, user_args);
+  if (user_suspend_cmd->parsed()) return user_set_status(config_file, user_email, "suspended");
+  if (user_activate_cmd->parsed()) return user_set_status(config_file, user_email, "active");
   if (tenant_migrate_cmd->parsed()) return tenant_migrate(config_file, migrate_tenant, migrate_jobs);
   if (gen_module_cmd->parsed()) return gen_module(gen_name, gen_code, gen_description, gen_path);
   if (gen_migration_cmd->parsed()) return gen_migration(migration_name, migration_module, migration_path);

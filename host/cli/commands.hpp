@@ -25,6 +25,19 @@ int tenant_delete(const std::string& config_file, const std::string& slug, bool 
 int module_enable(const std::string& config_file, const std::string& code, const std::string& slug,
                   const std::string& options);
 int module_disable(const std::string& config_file, const std::string& code, const std::string& slug, bool purge);
+struct UserCreateArgs {
+  std::string email, name;
+  bool platform_admin = false, password_stdin = false;
+};
+struct MemberArgs {
+  std::string slug, email, role = "member";
+  std::vector<std::string> module_roles, prohibited;
+};
+int user_create(const std::string& config_file, const UserCreateArgs& args);
+int user_set_status(const std::string& config_file, const std::string& email, const std::string& status);
+int member_add(const std::string& config_file, const MemberArgs& args);
+int member_list(const std::string& config_file, const std::string& slug);
+int member_remove(const std::string& config_file, const std::string& slug, const std::string& email);
 int tenant_token(const std::string& config_file, const std::string& action, const std::string& slug,
                  const std::string& name);
 int tenant_migrate(const std::string& config_file, const std::string& slug, unsigned jobs);

@@ -30,16 +30,23 @@ Result<std::vector<migrations::Migration>> host_migrations();
 
 #include "modules/module_catalog.hpp"
 
+#include <calyx/accounts/accounts.hpp>
+#include <calyx/audit/audit_log.hpp>
+#include <calyx/orgs/memberships.hpp>
 #include <calyx/tenancy/tenancy.hpp>
 
 namespace calyx::cli {
 
-// What commands that touch tenants need: the host database (migrated), the loaded modules, tenancy.
+// What commands that touch tenants and users need: the host database (migrated), the loaded modules,
+// tenancy, accounts, memberships and the audit log.
 struct HostContext {
   config::Settings settings;
   std::unique_ptr<db::ConnectionPool> pool;
   std::unique_ptr<host::ModuleCatalog> catalog;
   std::unique_ptr<tenancy::Tenancy> tenancy;
+  std::unique_ptr<accounts::Accounts> accounts;
+  std::unique_ptr<orgs::Memberships> memberships;
+  std::unique_ptr<audit::AuditLog> audit;
 };
 
 // Opens the database and checks the host migrations: pending ones are applied in development mode and

@@ -25,9 +25,10 @@ int serve(const std::string& config_file) {
   host::TenantDirectory directory(*context.tenancy, context.settings.base_domain, context.settings.default_tenant);
   if (auto started = directory.start(); !started) return fail(started.error().message());
   web::PlatformInfo info{CALYX_VERSION, context.settings.base_domain};
-  web::TenantFront front(directory, *context.tenancy, [&](const http::Request& request) {
-    return web::platform_page(request, *context.pool, info);
-  });
+  web::SessionPages sessions({*context.accounts, *context.memberships, *context.audit});
+  web::TenantFront front(
+      directory, *context.tenancy,
+      [&](const http::Request& request) { return web::platform_page(request, *context.pool, info); }, &sessions);
 
   http::Router router;
   web::add_platform_routes(router, *context.pool);

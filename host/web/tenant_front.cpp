@@ -2,9 +2,12 @@
 #include "web/tenant_front.hpp"
 
 #include <calyx/modules/dispatch.hpp>
+#include <calyx/orgs/memberships.hpp>
 #include <calyx/templates/template.hpp>
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace calyx::web {
 namespace {
@@ -12,7 +15,9 @@ namespace {
 using http::bhttp::status;
 using templates::escape_html;
 
-std::string page(std::string_view title, std::string_view tenant_name, std::string_view nav, std::string_view main) {
+}  // namespace
+
+std::string page_html(std::string_view title, std::string_view tenant_name, std::string_view main, std::string_view nav) {
   return fmt::format(R"(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{0}{1}</title></head>
@@ -23,18 +28,53 @@ std::string page(std::string_view title, std::string_view tenant_name, std::stri
                      nav, main);
 }
 
-// Menu entries of the tenant's modules that anyone may see (permissioned ones wait for signed-in users).
-std::string navigation(const modules::ModuleRegistry& registry, const tenancy::Tenant& tenant) {
+namespace {
+
+// Menu entries of the tenant's modules that the visitor may use, and who is signed in.
+std::string navigation(const modules::ModuleRegistry& registry, const tenancy::Tenant& tenant, const modules::CallUser& user,
+                       const Visitor& visitor) {
   std::string nav;
   for (const auto& code : tenant.modules) {
     const modules::ModuleInfo* module = registry.find(code);
     if (!module) continue;
     for (const auto& item : module->menu_items) {
-      if (!item.permission.empty()) continue;
+      if (!item.permission.empty() && !user.can(item.permission)) continue;
       nav += fmt::format(R"(<li><a href="{}">{}</a></li>)", escape_html(item.path), escape_html(item.label));
     }
   }
-  return nav.empty() ? "" : "<nav><ul>" + nav + "</ul></nav>";
+  std::string account;
+  if (visitor.session) {
+    account = fmt::format(R"(<form method="post" action="/sign-out"><span>{}</span> <button type="submit">Sign out</button></form>)",
+                          escape_html(visitor.session->user.name.empty() ? visitor.session->user.email
+                                                                          : visitor.session->user.name));
+  } else {
+    account = R"(<a href="/sign-in">Sign in</a>)";
+  }
+  return (nav.empty() ? "" : "<nav><ul>" + nav + "</ul></nav>") + account;
+}
+
+// Every POST form of an HTML page gets the session's CSRF token, so modules need no CSRF plumbing.
+std::string with_csrf(std::string html, const Visitor& visitor) {
+  if (!visitor.session) return html;
+  std::string field = R"(<input type="hidden" name="_csrf" value=")" + visitor.session->csrf_token + R"(">)";
+  std::string lower(html.size(), '\0');
+  std::transform(html.begin(), html.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string out;
+  std::size_t cursor = 0;
+  for (std::size_t at = lower.find("<form"); at != std::string::npos; at = lower.find("<form", at + 5)) {
+    std::size_t end = lower.find('>', at);
+    if (end == std::string::npos) break;
+    std::string_view tag(lower.data() + at, end - at);
+    if (tag.find("method=\"post\"") == std::string_view::npos && tag.find("method='post'") == std::string_view::npos &&
+        tag.find("method=post") == std::string_view::npos) {
+      continue;
+    }
+    out.append(html, cursor, end + 1 - cursor);
+    out += field;
+    cursor = end + 1;
+  }
+  out.append(html, cursor, std::string::npos);
+  return out;
 }
 
 status status_for(calyx_status s) {
@@ -53,8 +93,8 @@ status status_for(calyx_status s) {
 http::Response error_page(const http::Request& request, status code, std::string_view title, std::string_view message,
                           std::string_view tenant_name) {
   return http::make_response(request, code,
-                             page(title, tenant_name, "", fmt::format("<h1>{}</h1><p>{}</p>", escape_html(title),
-                                                                      escape_html(message))),
+                             page_html(title, tenant_name, fmt::format("<h1>{}</h1><p>{}</p>", escape_html(title),
+                                                                       escape_html(message))),
                              "text/html; charset=utf-8");
 }
 
@@ -68,10 +108,10 @@ http::Response api_refusal(const http::Request& request, status code, std::strin
 }
 
 TenantFront::TenantFront(host::TenantDirectory& directory, tenancy::Tenancy& tenancy,
-                         std::function<http::Response(const http::Request&)> platform_page)
-    : directory_(directory), tenancy_(tenancy), platform_page_(std::move(platform_page)) {}
+                         std::function<http::Response(const http::Request&)> platform_page, SessionPages* sessions)
+    : directory_(directory), tenancy_(tenancy), platform_page_(std::move(platform_page)), sessions_(sessions) {}
 
-http::Response TenantFront::handle(const http::Request& request, const http::RequestContext&) {
+http::Response TenantFront::handle(const http::Request& request, const http::RequestContext& context) {
   std::string_view host = request[http::bhttp::field::host];
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
@@ -103,8 +143,14 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
     }
     case tenancy::TenantStatus::active: break;
   }
+  Visitor visitor = sessions_ ? sessions_->visitor(request, *tenant) : Visitor{};
+  if (sessions_) {
+    if (auto refused = sessions_->check_csrf(request, visitor, *tenant)) return std::move(*refused);
+    if (SessionPages::handles(path)) return sessions_->handle(request, context, *tenant, visitor);
+  }
+  modules::CallUser user = call_user(*tenant, visitor);
   if (path == "/" && (request.method() == http::bhttp::verb::get || request.method() == http::bhttp::verb::head)) {
-    return tenant_home(request, *tenant);
+    return tenant_home(request, *tenant, user, visitor);
   }
   const auto& registry = tenancy_.registry();
   std::string method(request.method_string() == "HEAD" ? "GET" : std::string(request.method_string()));
@@ -116,23 +162,70 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
     return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant->name);
   }
   if (!match->target.route->is_public()) {
-    return error_page(request, status::forbidden, "Sign in required",
-                      "This page is for members of the workspace. Sign in to use it.", tenant->name);
+    auto decision = authorize(*tenant, visitor, match->target.module->code, match->target.route->permission);
+    if (!decision) {
+      if (!visitor.session) {
+        if (request.method() == http::bhttp::verb::get) {
+          auto response = http::make_response(request, status::see_other, "");
+          response.set(http::bhttp::field::location, "/sign-in?next=" + std::string(path));
+          return response;
+        }
+        return error_page(request, status::forbidden, "Sign in required",
+                          "This page is for members of the workspace. Sign in to use it.", tenant->name);
+      }
+      return error_page(request, status::forbidden, "Not allowed",
+                        fmt::format("Refused at {}: {}.", authz::to_string(decision.layer), decision.reason), tenant->name);
+    }
   }
-  return run_module(request, *tenant, *match);
+  return run_module(request, *tenant, *match, user, visitor);
 }
 
-http::Response TenantFront::tenant_home(const http::Request& request, const tenancy::Tenant& tenant) {
-  std::string nav = navigation(tenancy_.registry(), tenant);
+authz::Decision TenantFront::authorize(const tenancy::Tenant& tenant, const Visitor& visitor, std::string_view module,
+                                       std::string_view permission) {
+  return authz::authorize(subject(tenant, visitor), tenancy_.registry(), tenant.modules, module, permission);
+}
+
+authz::Subject TenantFront::subject(const tenancy::Tenant& tenant, const Visitor& visitor) {
+  authz::Subject subject;
+  if (!visitor.session || !sessions_) return subject;
+  subject.user_id = visitor.session->user.id;
+  subject.platform_admin = visitor.session->user.platform_admin;
+  if (auto membership = sessions_->services().memberships.of(tenant.id, subject.user_id); membership && *membership) {
+    subject.membership = std::move(**membership);
+  }
+  return subject;
+}
+
+modules::CallUser TenantFront::call_user(const tenancy::Tenant& tenant, const Visitor& visitor) {
+  modules::CallUser user;
+  if (!visitor.session) return user;
+  auto who = subject(tenant, visitor);
+  user.id = visitor.session->user.id;
+  user.email = visitor.session->user.email;
+  user.name = visitor.session->user.name;
+  if (who.membership) {
+    user.roles.push_back(std::string(orgs::to_string(who.membership->role)));
+    user.roles.insert(user.roles.end(), who.membership->module_roles.begin(), who.membership->module_roles.end());
+  }
+  if (who.platform_admin) user.roles.push_back("platform_admin");
+  user.permissions = authz::permissions(who, tenancy_.registry(), tenant.modules);
+  return user;
+}
+
+http::Response TenantFront::tenant_home(const http::Request& request, const tenancy::Tenant& tenant,
+                                        const modules::CallUser& user, const Visitor& visitor) {
+  std::string nav = navigation(tenancy_.registry(), tenant, user, visitor);
   return http::make_response(request, status::ok,
-                             page(tenant.name, tenant.name, nav,
+                             page_html(tenant.name, tenant.name,
                                   fmt::format("<h1>{}</h1><p>Welcome to the {} workspace.</p>", escape_html(tenant.name),
-                                              escape_html(tenant.name))),
+                                              escape_html(tenant.name)),
+                                  with_csrf(nav, visitor)),
                              "text/html; charset=utf-8");
 }
 
 http::Response TenantFront::run_module(const http::Request& request, const tenancy::Tenant& tenant,
-                                       const modules::RouteMatch& match) {
+                                       const modules::RouteMatch& match, const modules::CallUser& user,
+                                       const Visitor& visitor) {
   auto scope = tenancy_.data_scope(tenant);
   if (!scope) {
     return error_page(request, status::service_unavailable, "Temporarily unavailable",
@@ -152,6 +245,7 @@ http::Response TenantFront::run_module(const http::Request& request, const tenan
   }
   modules::CallScope call_scope;
   call_scope.tenant = {tenant.id, tenant.slug, tenant.name, std::string(tenancy::to_string(tenant.isolation))};
+  call_scope.user = user;
   call_scope.data = *scope;
   call_scope.host_pool = &tenancy_.host_pool();
   call_scope.active_modules = {tenant.modules.begin(), tenant.modules.end()};
@@ -172,11 +266,14 @@ http::Response TenantFront::run_module(const http::Request& request, const tenan
   bool typed = response.find(http::bhttp::field::content_type) != response.end();
   if (draft.render_in_layout) {
     response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
-    response.body() = page(draft.title, tenant.name, navigation(tenancy_.registry(), tenant), draft.body);
+    response.body() = with_csrf(page_html(draft.title, tenant.name, draft.body, navigation(tenancy_.registry(), tenant, user, visitor)),
+                                visitor);
   } else {
     if (!typed) response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
-    response.body() = std::move(draft.body);
+    bool html = response[http::bhttp::field::content_type].starts_with("text/html");
+    response.body() = html ? with_csrf(std::move(draft.body), visitor) : std::move(draft.body);
   }
+  if (visitor.session) response.set(http::bhttp::field::cache_control, "private, no-store");
   response.prepare_payload();
   return response;
 }

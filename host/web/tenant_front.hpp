@@ -7,6 +7,9 @@
 
 #include "http/router.hpp"
 #include "tenancy/tenant_directory.hpp"
+#include "web/sessions.hpp"
+
+#include <calyx/authz/authorize.hpp>
 
 #include <calyx/modules/registry.hpp>
 #include <calyx/tenancy/tenancy.hpp>
@@ -17,19 +20,31 @@ namespace calyx::web {
 
 class TenantFront {
  public:
+  // `sessions` (may be null: no sign-in) resolves visitors and answers /sign-in and /sign-out.
   TenantFront(host::TenantDirectory& directory, tenancy::Tenancy& tenancy,
-              std::function<http::Response(const http::Request&)> platform_page);
+              std::function<http::Response(const http::Request&)> platform_page, SessionPages* sessions = nullptr);
 
   http::Response handle(const http::Request& request, const http::RequestContext& context);
 
  private:
-  http::Response tenant_home(const http::Request& request, const tenancy::Tenant& tenant);
-  http::Response run_module(const http::Request& request, const tenancy::Tenant& tenant, const modules::RouteMatch& match);
+  http::Response tenant_home(const http::Request& request, const tenancy::Tenant& tenant, const modules::CallUser& user,
+                             const Visitor& visitor);
+  http::Response run_module(const http::Request& request, const tenancy::Tenant& tenant, const modules::RouteMatch& match,
+                            const modules::CallUser& user, const Visitor& visitor);
+  authz::Subject subject(const tenancy::Tenant& tenant, const Visitor& visitor);
+  authz::Decision authorize(const tenancy::Tenant& tenant, const Visitor& visitor, std::string_view module,
+                            std::string_view permission);
+  modules::CallUser call_user(const tenancy::Tenant& tenant, const Visitor& visitor);
 
   host::TenantDirectory& directory_;
   tenancy::Tenancy& tenancy_;
   std::function<http::Response(const http::Request&)> platform_page_;
+  SessionPages* sessions_;
 };
+
+// The plain page every tenant page is drawn in (the themed layouts come with the web UI).
+std::string page_html(std::string_view title, std::string_view tenant_name, std::string_view main,
+                      std::string_view nav = "");
 
 // A JSON error for an API call refused before any tenant is known (401 carries WWW-Authenticate).
 http::Response api_refusal(const http::Request& request, http::bhttp::status status, std::string_view message);

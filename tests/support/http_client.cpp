@@ -75,7 +75,9 @@ std::optional<HttpResponse> HttpConnection::read_response(std::chrono::milliseco
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
-      response.headers[name] = value;
+      // Repeated headers (Set-Cookie) are folded into one, separated by ", ".
+      auto [it, fresh] = response.headers.emplace(name, value);
+      if (!fresh) it->second += ", " + value;
     }
     if (next == std::string::npos) break;
     pos = next + 2;

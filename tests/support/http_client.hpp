@@ -12,7 +12,7 @@ namespace calyx::testing {
 
 struct HttpResponse {
   int status = 0;
-  std::map<std::string, std::string> headers;  // names lower-cased
+  std::map<std::string, std::string> headers;  // names lower-cased; repeated ones folded with ", "
   std::string body;
 };
 

@@ -16,6 +16,7 @@ class [[nodiscard]] Error {
     invalid_argument,  // the caller's input is wrong (a bad setting, a bad URL, a bad name)
     not_found,         // the thing named does not exist
     conflict,          // the operation contradicts what is stored (an edited migration, a duplicate)
+    denied,            // who asks may not do this (a wrong password, a missing permission)
     unavailable,       // a dependency (the database, the network) cannot be reached right now
     timeout,           // waited as long as allowed
     failed,            // the operation ran and failed (an SQL error inside a migration)
@@ -25,6 +26,7 @@ class [[nodiscard]] Error {
   static Error invalid_argument(std::string message) { return {Code::invalid_argument, std::move(message)}; }
   static Error not_found(std::string message) { return {Code::not_found, std::move(message)}; }
   static Error conflict(std::string message) { return {Code::conflict, std::move(message)}; }
+  static Error denied(std::string message) { return {Code::denied, std::move(message)}; }
   static Error unavailable(std::string message) { return {Code::unavailable, std::move(message)}; }
   static Error timeout(std::string message) { return {Code::timeout, std::move(message)}; }
   static Error failed(std::string message) { return {Code::failed, std::move(message)}; }

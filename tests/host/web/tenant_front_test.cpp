@@ -1,17 +1,8 @@
 // The tenant front over real HTTP on both backends: detection by domain, status pages, module routes only
 // for subscribed tenants, errors mapped to pages, isolation between tenants, and changes made elsewhere
 // reaching the running host within a second.
-#include "cli/host_migrations.hpp"
-#include "http/server.hpp"
-#include "support/fixture_modules.hpp"
+#include "support/front_world.hpp"
 #include "support/http_client.hpp"
-#include "support/process.hpp"
-#include "support/test_database.hpp"
-#include "tenancy/tenant_directory.hpp"
-#include "web/platform_routes.hpp"
-#include "web/tenant_front.hpp"
-
-#include <calyx/migrations/migrator.hpp>
 
 #include <doctest/doctest.h>
 
@@ -21,71 +12,7 @@ using namespace calyx;
 using calyx::testing::http_request;
 using calyx::testing::TestDatabase;
 
-namespace {
-
-struct FrontWorld {
-  explicit FrontWorld(TestDatabase& database) {
-    std::filesystem::copy_file(CALYX_MODULES_OUTPUT_DIR "/blog.so", modules_dir.path() / "blog.so");
-    std::filesystem::copy_file(testing::fixture_module("notes"), modules_dir.path() / "notes.so");
-    modules::ModuleLoader loader(modules::host_api());
-    registry = std::make_unique<modules::ModuleRegistry>(modules::ModuleRegistry::build(loader.discover(modules_dir.path())));
-    pool = database.open_pool();
-    auto files = calyx_host_migration_files();
-    REQUIRE(migrations::Migrator(*pool, migrations::Scope{}).apply(migrations::parse_migration_files(files).value()).ok());
-    options.sqlite_directory = (data_dir.path() / "tenants").string();
-    options.schema_prefix = "t" + testing::random_suffix(6) + "_";
-    tenancy = std::make_unique<tenancy::Tenancy>(*pool, options, *registry);
-    REQUIRE(tenancy->create({"acme", "Acme", tenancy::Isolation::isolated, {"acme.test"}, "", "", {}}).ok());
-    REQUIRE(tenancy->create({"globex", "Globex", tenancy::Isolation::isolated, {}, "", "", {}}).ok());
-    REQUIRE(tenancy->enable_module("acme", "notes").ok());
-    REQUIRE(tenancy->enable_module("globex", "notes").ok());
-    REQUIRE(tenancy->enable_module("acme", "blog").ok());
-
-    directory = std::make_unique<host::TenantDirectory>(*tenancy, "localhost", "");
-    REQUIRE(directory->start().ok());
-    front = std::make_unique<web::TenantFront>(*directory, *tenancy, [this](const http::Request& request) {
-      return web::platform_page(request, *pool, {"9.9.9", "localhost"});
-    });
-    http::Router router;
-    web::add_platform_routes(router, *pool);
-    router.set_fallback(http::Runs::on_worker, [this](const http::Request& r, const http::RequestContext& c) {
-      return front->handle(r, c);
-    });
-    http::ServerOptions server_options;
-    server_options.port = 0;
-    server_options.io_threads = 2;
-    server_options.worker_threads = 2;
-    server = std::make_unique<http::Server>(server_options, std::move(router));
-    REQUIRE(server->start().ok());
-  }
-  ~FrontWorld() { server->stop(); }
-
-  std::optional<testing::HttpResponse> get(const std::string& host, const std::string& target) {
-    return http_request(server->port(), "GET", target, "", "", host);
-  }
-
-  // Waits (at most `limit`) until `host` + `target` answers `status`.
-  bool eventually(const std::string& host, const std::string& target, int status,
-                  std::chrono::milliseconds limit = std::chrono::milliseconds(1500)) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto r = get(host, target); r && r->status == status) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-
-  testing::TempDir modules_dir, data_dir;
-  std::unique_ptr<modules::ModuleRegistry> registry;
-  std::unique_ptr<db::ConnectionPool> pool;
-  tenancy::TenancyOptions options;
-  std::unique_ptr<tenancy::Tenancy> tenancy;
-  std::unique_ptr<host::TenantDirectory> directory;
-  std::unique_ptr<web::TenantFront> front;
-  std::unique_ptr<http::Server> server;
-};
-
-}  // namespace
+using calyx::testing::FrontWorld;
 
 TEST_CASE("the tenant is detected from the host: custom domain, then <slug>.<base domain>, else no workspace") {
   testing::every_backend([](TestDatabase& database) {
@@ -135,9 +62,12 @@ TEST_CASE("a module answers only for tenants that enabled it; members-only route
     CHECK(blog->body.find("<title>Blog · Acme</title>") != std::string::npos);  // inside the tenant layout
     CHECK(world.get("acme.localhost", "/blog?format=json")->headers["content-type"] == "application/json");
     CHECK(world.get("globex.localhost", "/blog")->status == 404);  // globex has not enabled Blog
-    auto editor = world.get("acme.localhost", "/blog/editor");
-    CHECK(editor->status == 403);
-    CHECK(editor->body.find("Sign in required") != std::string::npos);
+    auto editor = world.get("acme.localhost", "/blog/editor");  // members only: to the sign-in page and back
+    CHECK(editor->status == 303);
+    CHECK(editor->headers["location"] == "/sign-in?next=/blog/editor");
+    auto post = http_request(world.server->port(), "POST", "/blog/editor/posts", "", "title=x", "acme.localhost");
+    CHECK(post->status == 403);
+    CHECK(post->body.find("Sign in required") != std::string::npos);
     CHECK(world.get("acme.localhost", "/no/such/page")->status == 404);
   });
 }

@@ -1,0 +1,342 @@
+// Users, sessions and sign-in throttling on the host database.
+#include <calyx/accounts/accounts.hpp>
+#include <calyx/accounts/passwords.hpp>
+
+#include <calyx/db/dialect.hpp>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace calyx::accounts {
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string utc_now() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
+}
+
+Error failure(const std::exception& e, std::string_view what) {
+  std::string message = e.what();
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return Error::failed(fmt::format("{}: {}", what, message));
+}
+
+constexpr const char* kUserColumns =
+    "id, email, name, status, platform_admin, COALESCE(confirmed_at, ''), COALESCE(last_sign_in_at, ''), "
+    "COALESCE(last_sign_in_ip, ''), created_at";
+
+// Reads one user row selected by `where` (with one bound value).
+template <typename Value>
+Result<User> read_user(db::ConnectionPool& pool, const std::string& where, Value value) {
+  auto lease = pool.acquire();
+  if (!lease) return lease.error();
+  try {
+    User u;
+    long long id = 0;
+    int admin = 0;
+    std::string status;
+    soci::indicator found = soci::i_null;
+    lease->session() << std::string("SELECT ") + kUserColumns + " FROM calyx_users WHERE " + where,
+        soci::into(id, found), soci::into(u.email), soci::into(u.name), soci::into(status), soci::into(admin),
+        soci::into(u.confirmed_at), soci::into(u.last_sign_in_at), soci::into(u.last_sign_in_ip),
+        soci::into(u.created_at), soci::use(value);
+    if (found != soci::i_ok) return Error::not_found("no such user");
+    u.id = id;
+    u.platform_admin = admin != 0;
+    u.status = parse_user_status(status).value();
+    return u;
+  } catch (const std::exception& e) {
+    return failure(e, "reading the user");
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(UserStatus status) {
+  switch (status) {
+    case UserStatus::active: return "active";
+    case UserStatus::suspended: return "suspended";
+    case UserStatus::deleted: return "deleted";
+  }
+  return "active";
+}
+
+Result<UserStatus> parse_user_status(std::string_view text) {
+  if (text == "active") return UserStatus::active;
+  if (text == "suspended") return UserStatus::suspended;
+  if (text == "deleted") return UserStatus::deleted;
+  return Error::invalid_argument(fmt::format("unknown user status '{}'", text));
+}
+
+Result<std::string> normalize_email(std::string_view email) {
+  while (!email.empty() && std::isspace(static_cast<unsigned char>(email.front()))) email.remove_prefix(1);
+  while (!email.empty() && std::isspace(static_cast<unsigned char>(email.back()))) email.remove_suffix(1);
+  std::string out(email);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  auto at = out.find('@');
+  bool ok = out.size() <= 254 && at != std::string::npos && at > 0 && out.find('@', at + 1) == std::string::npos &&
+            out.find('.', at) != std::string::npos && out.back() != '.' && out[at + 1] != '.';
+  for (unsigned char c : out) ok = ok && c > 0x20 && c < 0x7f && c != '<' && c != '>' && c != '"' && c != ',';
+  if (!ok) return Error::invalid_argument(fmt::format("'{}' is not an email address", email));
+  return out;
+}
+
+Accounts::Accounts(db::ConnectionPool& host, AccountsOptions options) : host_(host), options_(options) {}
+
+Result<User> Accounts::create_user(const NewUser& spec) {
+  auto email = normalize_email(spec.email);
+  if (!email) return email.error();
+  if (spec.name.size() > 100) return Error::invalid_argument("the name must have at most 100 characters");
+  if (auto ok = check_password_strength(spec.password, *email); !ok) return ok.error();
+  auto hash = hash_password(spec.password);
+  if (!hash) return hash.error();
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    int taken = 0;
+    lease->session() << "SELECT COUNT(*) FROM calyx_users WHERE email = :e", soci::use(*email), soci::into(taken);
+    if (taken) return Error::conflict(fmt::format("a user with the email {} exists", *email));
+    std::string now = utc_now(), confirmed = spec.confirmed ? now : std::string();
+    soci::indicator confirmed_indicator = spec.confirmed ? soci::i_ok : soci::i_null;
+    int admin = spec.platform_admin ? 1 : 0;
+    lease->session() << "INSERT INTO calyx_users (email, name, password_hash, status, platform_admin, confirmed_at, "
+                        "created_at) VALUES (:e, :n, :h, 'active', :a, :c, :t)",
+        soci::use(*email), soci::use(spec.name), soci::use(*hash), soci::use(admin),
+        soci::use(confirmed, confirmed_indicator), soci::use(now);
+  } catch (const std::exception& e) {
+    return failure(e, "creating the user");
+  }
+  return find_user(*email);
+}
+
+Result<User> Accounts::find_user(std::string_view email) {
+  auto normalized = normalize_email(email);
+  if (!normalized) return normalized.error();
+  return read_user(host_, "email = :e", *normalized);
+}
+
+Result<User> Accounts::find_user(std::int64_t id) { return read_user(host_, "id = :id", static_cast<long long>(id)); }
+
+Status Accounts::set_status(std::int64_t user_id, UserStatus status) {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    std::string text(to_string(status));
+    long long id = user_id;
+    soci::statement update = (lease->session().prepare << "UPDATE calyx_users SET status = :s WHERE id = :id",
+                              soci::use(text), soci::use(id));
+    update.execute(true);
+    if (update.get_affected_rows() == 0) return Error::not_found("no such user");
+    if (status != UserStatus::active) lease->session() << "DELETE FROM calyx_sessions WHERE user_id = :id", soci::use(id);
+    tx.commit();
+    return Ok{};
+  } catch (const std::exception& e) {
+    return failure(e, "changing the user's status");
+  }
+}
+
+Status Accounts::set_password(std::int64_t user_id, std::string_view password) {
+  auto user = find_user(user_id);
+  if (!user) return user.error();
+  if (auto ok = check_password_strength(password, user->email); !ok) return ok;
+  auto hash = hash_password(password);
+  if (!hash) return hash.error();
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    long long id = user_id;
+    lease->session() << "UPDATE calyx_users SET password_hash = :h WHERE id = :id", soci::use(*hash), soci::use(id);
+    return Ok{};
+  } catch (const std::exception& e) {
+    return failure(e, "changing the password");
+  }
+}
+
+Result<std::int64_t> Accounts::locked_for(const std::string& subject) {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    long long until = 0;
+    soci::indicator found = soci::i_null;
+    lease->session() << "SELECT locked_until FROM calyx_sign_in_failures WHERE subject = :s", soci::use(subject),
+        soci::into(until, found);
+    std::int64_t left = found == soci::i_ok ? until - unix_now() : 0;
+    return std::max<std::int64_t>(0, left);
+  } catch (const std::exception& e) {
+    return failure(e, "reading sign-in failures");
+  }
+}
+
+void Accounts::record_failure(const std::string& subject) {
+  auto lease = host_.acquire();
+  if (!lease) return;
+  try {
+    db::Transaction tx(*lease);
+    int failures = 0;
+    soci::indicator found = soci::i_null;
+    lease->session() << "SELECT failures FROM calyx_sign_in_failures WHERE subject = :s", soci::use(subject),
+        soci::into(failures, found);
+    failures = found == soci::i_ok ? failures + 1 : 1;
+    // Free tries first, then a delay that doubles with each failure, up to the longest lock.
+    long long delay = failures <= options_.free_failures
+                          ? 0
+                          : std::min<long long>(1LL << std::min(failures - options_.free_failures, 20),
+                                                options_.longest_lock.count());
+    long long until = delay ? unix_now() + delay : 0;
+    std::string now = utc_now();
+    lease->session() << "DELETE FROM calyx_sign_in_failures WHERE subject = :s", soci::use(subject);
+    lease->session() << "INSERT INTO calyx_sign_in_failures (subject, failures, locked_until, updated_at) "
+                        "VALUES (:s, :f, :u, :t)",
+        soci::use(subject), soci::use(failures), soci::use(until), soci::use(now);
+    tx.commit();
+  } catch (const std::exception&) {
+    // Throttling is best effort: a failure to record never lets the sign-in through (it already failed).
+  }
+}
+
+void Accounts::clear_failures(const std::string& subject) {
+  auto lease = host_.acquire();
+  if (!lease) return;
+  try {
+    lease->session() << "DELETE FROM calyx_sign_in_failures WHERE subject = :s", soci::use(subject);
+  } catch (const std::exception&) {
+  }
+}
+
+Result<Session> Accounts::sign_in(const SignIn& attempt) {
+  auto email = normalize_email(attempt.email);
+  std::string account = "email:" + (email ? *email : attempt.email), address = "ip:" + attempt.ip;
+  for (const auto& subject : {account, address}) {
+    auto locked = locked_for(subject);
+    if (!locked) return locked.error();
+    if (*locked > 0) {
+      return Error::unavailable(fmt::format("too many failed sign-ins; try again in {} seconds", *locked));
+    }
+  }
+  auto user = email ? find_user(*email) : Result<User>(Error::not_found("no such user"));
+  std::string hash;
+  if (user) {
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    long long id = user->id;
+    lease->session() << "SELECT password_hash FROM calyx_users WHERE id = :id", soci::use(id), soci::into(hash);
+  }
+  // An unknown email costs a verification too, so timing does not tell which emails exist.
+  static const std::string decoy = hash_password("decoy password for unknown emails").value();
+  bool password_ok = verify_password(user ? hash : decoy, attempt.password) && user.ok();
+  if (!password_ok) {
+    record_failure(account);
+    record_failure(address);
+    return Error::denied("the email or password is wrong");
+  }
+  if (user->status != UserStatus::active) return Error::denied("this account is suspended");
+  clear_failures(account);
+  if (password_needs_rehash(hash)) (void)set_password(user->id, attempt.password);
+
+  Session session;
+  session.token = random_token();
+  session.csrf_token = random_token();
+  session.user = *user;
+  session.tenant_id = attempt.tenant_id;
+  session.expires_at = unix_now() + options_.session_lifetime.count();
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    std::string digest = token_digest(session.token), now = utc_now();
+    long long user_id = user->id, tenant_id = attempt.tenant_id, expires = session.expires_at;
+    lease->session() << "INSERT INTO calyx_sessions (token_hash, user_id, tenant_id, csrf_token, ip, user_agent, "
+                        "created_at, last_seen_at, expires_at) VALUES (:h, :u, :t, :c, :ip, :ua, :now, :now2, :x)",
+        soci::use(digest), soci::use(user_id), soci::use(tenant_id), soci::use(session.csrf_token),
+        soci::use(attempt.ip), soci::use(attempt.user_agent.substr(0, 300)), soci::use(now), soci::use(now),
+        soci::use(expires);
+    lease->session() << "UPDATE calyx_users SET last_sign_in_at = :t, last_sign_in_ip = :ip WHERE id = :id",
+        soci::use(now), soci::use(attempt.ip), soci::use(user_id);
+    tx.commit();
+  } catch (const std::exception& e) {
+    return failure(e, "starting the session");
+  }
+  return session;
+}
+
+Result<Session> Accounts::session(std::string_view token, std::int64_t tenant_id) {
+  if (token.size() != 64) return Error::not_found("no session");
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  Session out;
+  try {
+    std::string digest = token_digest(token);
+    long long user_id = 0, tenant = 0, expires = 0, impersonator = 0;
+    soci::indicator found = soci::i_null, impersonated = soci::i_null;
+    lease->session() << "SELECT user_id, tenant_id, csrf_token, impersonator_id, expires_at FROM calyx_sessions "
+                        "WHERE token_hash = :h",
+        soci::use(digest), soci::into(user_id, found), soci::into(tenant), soci::into(out.csrf_token),
+        soci::into(impersonator, impersonated), soci::into(expires);
+    if (found != soci::i_ok || tenant != tenant_id) return Error::not_found("no session");
+    if (expires <= unix_now()) {
+      lease->session() << "DELETE FROM calyx_sessions WHERE token_hash = :h", soci::use(digest);
+      return Error::not_found("the session expired");
+    }
+    out.tenant_id = tenant;
+    out.expires_at = expires;
+    if (impersonated == soci::i_ok) out.impersonator_id = impersonator;
+    auto user = read_user(host_, "id = :id", user_id);
+    if (!user) return user.error();
+    if (user->status != UserStatus::active) {
+      lease->session() << "DELETE FROM calyx_sessions WHERE user_id = :u", soci::use(user_id);
+      return Error::not_found("the account is no longer active");
+    }
+    out.user = std::move(user.value());
+  } catch (const std::exception& e) {
+    return failure(e, "reading the session");
+  }
+  return out;
+}
+
+Status Accounts::sign_out(std::string_view token) {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    std::string digest = token_digest(token);
+    lease->session() << "DELETE FROM calyx_sessions WHERE token_hash = :h", soci::use(digest);
+    return Ok{};
+  } catch (const std::exception& e) {
+    return failure(e, "ending the session");
+  }
+}
+
+Status Accounts::end_sessions(std::int64_t user_id, std::string_view keep_token) {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    long long id = user_id;
+    std::string keep = keep_token.empty() ? std::string() : token_digest(keep_token);
+    lease->session() << "DELETE FROM calyx_sessions WHERE user_id = :u AND token_hash <> :k", soci::use(id), soci::use(keep);
+    return Ok{};
+  } catch (const std::exception& e) {
+    return failure(e, "ending sessions");
+  }
+}
+
+Result<std::size_t> Accounts::session_count(std::int64_t user_id) {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    long long id = user_id;
+    int count = 0;
+    lease->session() << "SELECT COUNT(*) FROM calyx_sessions WHERE user_id = :u", soci::use(id), soci::into(count);
+    return static_cast<std::size_t>(count);
+  } catch (const std::exception& e) {
+    return failure(e, "counting sessions");
+  }
+}
+
+}  // namespace calyx::accounts

@@ -1,0 +1,91 @@
+// Users and their sessions. Users are global identities (email unique, stored normalised); a session is
+// server-side, bound to the tenant whose host it was created on, and known to the browser only by a random
+// token (kept here as a digest). Sign-in is throttled per account and per IP with growing delays, and answers
+// the same whether the email exists or not.
+// Thread-safety: all members are safe to call from several threads (state lives in the database).
+#pragma once
+
+#include <calyx/db/pool.hpp>
+#include <calyx/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace calyx::accounts {
+
+enum class UserStatus { active, suspended, deleted };
+std::string_view to_string(UserStatus status);
+Result<UserStatus> parse_user_status(std::string_view text);
+
+// Lower case, trimmed; refused unless it looks like one address (local@domain.tld, at most 254 characters).
+Result<std::string> normalize_email(std::string_view email);
+
+struct User {
+  std::int64_t id = 0;
+  std::string email, name;
+  UserStatus status = UserStatus::active;
+  bool platform_admin = false;
+  std::string confirmed_at, last_sign_in_at, last_sign_in_ip, created_at;  // empty: never
+};
+
+struct NewUser {
+  std::string email, name, password;
+  bool platform_admin = false;
+  bool confirmed = false;
+};
+
+struct Session {
+  std::string token;  // only when just created: goes into the cookie, never stored
+  User user;
+  std::int64_t tenant_id = 0;
+  std::string csrf_token;  // forms of this session must send it back
+  std::optional<std::int64_t> impersonator_id;
+  std::int64_t expires_at = 0;  // Unix seconds
+};
+
+struct SignIn {
+  std::string email, password, ip, user_agent;
+  std::int64_t tenant_id = 0;
+};
+
+struct AccountsOptions {
+  std::chrono::seconds session_lifetime{14 * 24 * 3600};
+  int free_failures = 3;                        // failures before delays start
+  std::chrono::seconds longest_lock{15 * 60};   // the delay doubles per failure up to this
+};
+
+class Accounts {
+ public:
+  explicit Accounts(db::ConnectionPool& host, AccountsOptions options = {});
+
+  Result<User> create_user(const NewUser& spec);
+  Result<User> find_user(std::string_view email);
+  Result<User> find_user(std::int64_t id);
+  // Suspending or deleting also ends every session of the user.
+  Status set_status(std::int64_t user_id, UserStatus status);
+  Status set_password(std::int64_t user_id, std::string_view password);
+
+  // A new session on `tenant_id` (a new token: no fixation). Refusals: "the email or password is wrong"
+  // (also for an unknown email), "too many failed sign-ins; try again in N seconds", a suspended account.
+  Result<Session> sign_in(const SignIn& attempt);
+  // The live session a cookie names on this tenant; not_found when unknown, expired, of another tenant, or its
+  // user is no longer active (such a session is removed).
+  Result<Session> session(std::string_view token, std::int64_t tenant_id);
+  Status sign_out(std::string_view token);
+  // Ends every session of the user but the one named (empty: all).
+  Status end_sessions(std::int64_t user_id, std::string_view keep_token = {});
+  Result<std::size_t> session_count(std::int64_t user_id);
+
+ private:
+  Result<std::int64_t> locked_for(const std::string& subject);
+  void record_failure(const std::string& subject);
+  void clear_failures(const std::string& subject);
+
+  db::ConnectionPool& host_;
+  AccountsOptions options_;
+};
+
+}  // namespace calyx::accounts

@@ -1,0 +1,112 @@
+// `calyx user create|show|suspend|activate` and `calyx tenant member add|list|remove`.
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/table.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace calyx::cli {
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+int user_create(const std::string& config_file, const UserCreateArgs& args) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  std::string password;
+  if (!args.password_stdin) return fail("give the password on standard input with --password-stdin");
+  std::getline(std::cin, password);
+  auto user = (*host)->accounts->create_user({args.email, args.name, password, args.platform_admin, true});
+  if (!user) return fail(user.error().message());
+  (*host)->audit->record({0, "", "system", std::nullopt, std::nullopt, std::nullopt, "user.created", user->email,
+                          args.platform_admin ? R"({"platform_admin":true})" : "{}", ""});
+  std::printf("created user %s%s\n", user->email.c_str(), user->platform_admin ? " (platform admin)" : "");
+  return 0;
+}
+
+int user_set_status(const std::string& config_file, const std::string& email, const std::string& status) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto user = (*host)->accounts->find_user(email);
+  if (!user) return fail(fmt::format("no user {}", email));
+  auto parsed = accounts::parse_user_status(status);
+  if (!parsed) return fail(parsed.error().message());
+  if (auto ok = (*host)->accounts->set_status(user->id, *parsed); !ok) return fail(ok.error().message());
+  (*host)->audit->record({0, "", "system", std::nullopt, std::nullopt, std::nullopt, "user." + status, user->email, "{}", ""});
+  std::printf("user %s is %s%s\n", user->email.c_str(), status.c_str(), status == "active" ? "" : " (signed out everywhere)");
+  return 0;
+}
+
+int member_add(const std::string& config_file, const MemberArgs& args) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto tenant = (*host)->tenancy->find(args.slug);
+  if (!tenant) return fail(tenant.error().message());
+  auto user = (*host)->accounts->find_user(args.email);
+  if (!user) return fail(fmt::format("no user {} (calyx user create first)", args.email));
+  auto role = orgs::parse_tenant_role(args.role);
+  if (!role) return fail(role.error().message());
+  auto& memberships = *(*host)->memberships;
+  if (auto ok = memberships.set_role(tenant->id, user->id, *role); !ok) return fail(ok.error().message());
+  for (const auto& module_role : args.module_roles) {
+    bool known = false;
+    for (const auto& code : tenant->modules) {
+      if (const auto* module = (*host)->catalog->registry().find(code)) {
+        for (const auto& r : module->roles) known = known || r.code == module_role;
+      }
+    }
+    if (!known) return fail(fmt::format("no module of tenant {} defines the role '{}'", args.slug, module_role));
+    if (auto ok = memberships.grant_module_role(tenant->id, user->id, module_role); !ok) return fail(ok.error().message());
+  }
+  for (const auto& permission : args.prohibited) {
+    if (auto ok = memberships.prohibit(tenant->id, user->id, permission); !ok) return fail(ok.error().message());
+  }
+  (*host)->audit->record({0, "", "system", std::nullopt, std::nullopt, tenant->id, "member.role_changed", user->email,
+                          fmt::format(R"({{"role":"{}"}})", args.role), ""});
+  std::printf("%s is %s of %s\n", user->email.c_str(), args.role.c_str(), args.slug.c_str());
+  return 0;
+}
+
+int member_list(const std::string& config_file, const std::string& slug) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto tenant = (*host)->tenancy->find(slug);
+  if (!tenant) return fail(tenant.error().message());
+  auto members = (*host)->memberships->members(tenant->id);
+  if (!members) return fail(members.error().message());
+  if (members->empty()) {
+    std::printf("tenant %s has no members\n", slug.c_str());
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows{{"EMAIL", "NAME", "ROLE", "MODULE ROLES", "PROHIBITED"}};
+  for (const auto& m : *members) {
+    rows.push_back({m.email, m.name.empty() ? "-" : m.name, std::string(orgs::to_string(m.membership.role)),
+                    join(m.membership.module_roles), join(m.membership.prohibited)});
+  }
+  print_table(rows);
+  return 0;
+}
+
+int member_remove(const std::string& config_file, const std::string& slug, const std::string& email) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto tenant = (*host)->tenancy->find(slug);
+  if (!tenant) return fail(tenant.error().message());
+  auto user = (*host)->accounts->find_user(email);
+  if (!user) return fail(fmt::format("no user {}", email));
+  if (auto ok = (*host)->memberships->remove(tenant->id, user->id); !ok) return fail(ok.error().message());
+  (*host)->audit->record({0, "", "system", std::nullopt, std::nullopt, tenant->id, "member.removed", user->email, "{}", ""});
+  std::printf("%s is no longer a member of %s\n", user->email.c_str(), slug.c_str());
+  return 0;
+}
+
+}  // namespace calyx::cli

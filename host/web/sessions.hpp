@@ -1,0 +1,61 @@
+// Who is asking, on a tenant's host: the session cookie (`calyx_session`, HttpOnly, SameSite=Lax, host-only, so
+// it is never sent to another tenant's domain) resolved to a server-side session of this tenant; the sign-in
+// and sign-out pages; and the CSRF rule: a state-changing request that carries a session must bring the
+// session's token (`_csrf` form field or `X-CSRF-Token` header); the sign-in form is protected by a
+// double-submit token (`calyx_csrf` cookie). Requests without cookies (anonymous, API tokens) carry no ambient
+// authority and need none.
+// Thread-safety: handle() and visitor() run on many threads at once; state is in the database.
+#pragma once
+
+#include "http/router.hpp"
+
+#include <calyx/accounts/accounts.hpp>
+#include <calyx/audit/audit_log.hpp>
+#include <calyx/orgs/memberships.hpp>
+#include <calyx/tenancy/tenant.hpp>
+
+#include <optional>
+#include <string>
+
+namespace calyx::web {
+
+struct AccountServices {
+  accounts::Accounts& accounts;
+  orgs::Memberships& memberships;
+  audit::AuditLog& audit;
+};
+
+struct Visitor {
+  std::optional<accounts::Session> session;  // nullopt: nobody is signed in (or the cookie was not valid)
+  std::string token;                         // the cookie's token when the session is valid
+};
+
+// The value of cookie `name` in the request's Cookie header(s), or empty.
+std::string cookie_value(const http::Request& request, std::string_view name);
+// A form field of an application/x-www-form-urlencoded body, decoded, or nullopt.
+std::optional<std::string> form_field(std::string_view body, std::string_view name);
+
+class SessionPages {
+ public:
+  explicit SessionPages(AccountServices services);
+
+  Visitor visitor(const http::Request& request, const tenancy::Tenant& tenant);
+  // True for the paths this class answers (/sign-in, /sign-out).
+  static bool handles(std::string_view path);
+  http::Response handle(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
+                        const Visitor& visitor);
+  // nullopt when the request may proceed; otherwise the 403 to answer.
+  std::optional<http::Response> check_csrf(const http::Request& request, const Visitor& visitor,
+                                           const tenancy::Tenant& tenant);
+
+  AccountServices& services() { return services_; }
+
+ private:
+  http::Response sign_in_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view error,
+                              std::string_view email, std::string_view next, http::bhttp::status status);
+  http::Response sign_in(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant);
+
+  AccountServices services_;
+};
+
+}  // namespace calyx::web

@@ -1,0 +1,124 @@
+// Accounts, memberships, authorization layers and the audit log on both databases, below HTTP.
+#include "support/tenancy_world.hpp"
+
+#include <calyx/accounts/accounts.hpp>
+#include <calyx/accounts/passwords.hpp>
+#include <calyx/audit/audit_log.hpp>
+#include <calyx/authz/authorize.hpp>
+#include <calyx/orgs/memberships.hpp>
+
+#include <doctest/doctest.h>
+
+using namespace calyx;
+using calyx::testing::TenancyWorld;
+using calyx::testing::TestDatabase;
+
+TEST_CASE("passwords are argon2id hashes; weak passwords and bad emails are refused with why") {
+  auto hash = accounts::hash_password("correct horse battery").value();
+  CHECK(hash.starts_with("$argon2id$"));
+  CHECK(accounts::verify_password(hash, "correct horse battery"));
+  CHECK_FALSE(accounts::verify_password(hash, "correct horse batterY"));
+  CHECK_FALSE(accounts::password_needs_rehash(hash));
+  CHECK(accounts::check_password_strength("short", "a@b.co").error().message() ==
+        "the password must have at least 10 characters");
+  CHECK(accounts::check_password_strength("aaaaaaaaaaaa", "a@b.co").error().message() ==
+        "the password must not repeat one or two characters");
+  CHECK(accounts::check_password_strength("ann.smith@example.com", "ann.smith@example.com").error().message() ==
+        "the password must not be the email address");
+  CHECK(accounts::normalize_email("  Ann@Example.COM ").value() == "ann@example.com");
+  for (const char* bad : {"ann", "@example.com", "ann@", "ann@example", "a@b@c.d", "ann <a@b.co>"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(accounts::normalize_email(bad).ok());
+  }
+  CHECK(accounts::random_token() != accounts::random_token());
+  CHECK(accounts::same_secret("abc", "abc"));
+  CHECK_FALSE(accounts::same_secret("abc", "abd"));
+}
+
+TEST_CASE("users, sessions bound to one tenant, suspension and the last owner of a tenant") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    auto acme = world.create("acme"), globex = world.create("globex");
+    accounts::Accounts accounts(*world.pool);
+    orgs::Memberships memberships(*world.pool);
+    auto ann = accounts.create_user({"Ann@Example.com", "Ann", "correct horse battery", false, true});
+    REQUIRE(ann.ok());
+    CHECK(ann->email == "ann@example.com");
+    CHECK(accounts.create_user({"ann@example.com", "", "correct horse battery", false, true}).error().message() ==
+          "a user with the email ann@example.com exists");
+
+    auto session = accounts.sign_in({"ann@example.com", "correct horse battery", "10.0.0.1", "test", acme.id});
+    REQUIRE(session.ok());
+    CHECK(session->token.size() == 64);
+    CHECK(accounts.session(session->token, acme.id)->user.email == "ann@example.com");
+    CHECK_FALSE(accounts.session(session->token, globex.id).ok());  // bound to acme
+    CHECK_FALSE(accounts.session(std::string(64, '0'), acme.id).ok());
+    CHECK(accounts.find_user(ann->id)->last_sign_in_ip == "10.0.0.1");
+    auto second = accounts.sign_in({"ann@example.com", "correct horse battery", "10.0.0.1", "test", acme.id});
+    CHECK(second->token != session->token);  // a new session id at every sign-in
+    CHECK(accounts.session_count(ann->id).value() == 2);
+    REQUIRE(accounts.end_sessions(ann->id, second->token).ok());
+    CHECK_FALSE(accounts.session(session->token, acme.id).ok());
+    CHECK(accounts.session(second->token, acme.id).ok());
+    REQUIRE(accounts.set_status(ann->id, accounts::UserStatus::suspended).ok());
+    CHECK_FALSE(accounts.session(second->token, acme.id).ok());
+    CHECK(accounts.sign_in({"ann@example.com", "correct horse battery", "10.0.0.1", "", acme.id}).error().message() ==
+          "this account is suspended");
+
+    // Memberships: the last owner stays.
+    REQUIRE(memberships.set_role(acme.id, ann->id, orgs::TenantRole::owner).ok());
+    CHECK(memberships.set_role(acme.id, ann->id, orgs::TenantRole::member).error().message() ==
+          "the last owner of a tenant cannot be demoted; make another member owner first");
+    CHECK(memberships.remove(acme.id, ann->id).error().message() ==
+          "the last owner of a tenant cannot be removed; make another member owner first");
+    auto bob = accounts.create_user({"bob@example.com", "Bob", "another good one", false, true}).value();
+    REQUIRE(memberships.set_role(acme.id, bob.id, orgs::TenantRole::owner).ok());
+    REQUIRE(memberships.set_role(acme.id, ann->id, orgs::TenantRole::member).ok());
+    CHECK(memberships.members(acme.id)->size() == 2);
+    CHECK(memberships.grant_module_role(globex.id, bob.id, "blog.editor").error().message() ==
+          "the user is not a member of this tenant");
+  });
+}
+
+TEST_CASE("authorize: four layers in order, each naming itself; a prohibition beats every grant") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    const auto& registry = *world.registry;
+    std::vector<std::string> modules{"blog"};
+    authz::Subject nobody;
+    CHECK(authz::authorize(nobody, registry, modules, "blog", "blog.posts.edit").layer == authz::Layer::tenant_access);
+    authz::Subject stranger{7, false, std::nullopt};
+    auto refused = authz::authorize(stranger, registry, modules, "blog", "blog.posts.edit");
+    CHECK(refused.reason == "you are not a member of this workspace");
+    authz::Subject viewer{7, false, orgs::Membership{orgs::TenantRole::member, {"blog.viewer"}, {}}};
+    CHECK(authz::authorize(viewer, registry, {}, "blog", "blog.posts.view").layer == authz::Layer::module_access);
+    CHECK(authz::authorize(viewer, registry, modules, "blog", "blog.posts.view"));
+    auto missing = authz::authorize(viewer, registry, modules, "blog", "blog.posts.edit");
+    CHECK_FALSE(missing);
+    CHECK(missing.layer == authz::Layer::module_permission);
+    authz::Subject admin{8, false, orgs::Membership{orgs::TenantRole::admin, {}, {"blog.posts.publish"}}};
+    CHECK(authz::authorize(admin, registry, modules, "blog", "blog.posts.edit"));
+    CHECK(authz::authorize(admin, registry, modules, "blog", "blog.posts.publish").reason ==
+          "'blog.posts.publish' is prohibited for you in this workspace");
+    authz::Subject platform{9, true, std::nullopt};
+    CHECK(authz::authorize(platform, registry, modules, "blog", "blog.posts.publish"));
+    CHECK(authz::permissions(viewer, registry, modules) == std::set<std::string, std::less<>>{"blog.posts.view"});
+  });
+}
+
+TEST_CASE("the audit log is append-only and queryable by tenant and by user") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    auto acme = world.create("acme");
+    audit::AuditLog log(*world.pool);
+    log.record({0, "", "user", 5, std::nullopt, acme.id, "session.sign_in", "ann@example.com", "{}", "10.0.0.1"});
+    log.record({0, "", "system", std::nullopt, std::nullopt, std::nullopt, "user.created", "bob@example.com", "{}", ""});
+    log.record({0, "", "impersonator", 5, 1, acme.id, "impersonation.start", "ann@example.com", R"({"why":"support"})", ""});
+    auto tenant = log.for_tenant(acme.id).value();
+    REQUIRE(tenant.size() == 2);
+    CHECK(tenant[0].action == "impersonation.start");  // newest first
+    CHECK(tenant[0].impersonator_id == 1);
+    CHECK(tenant[1].ip == "10.0.0.1");
+    CHECK(log.for_user(5).value().size() == 2);
+  });
+}

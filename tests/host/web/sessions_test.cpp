@@ -1,0 +1,211 @@
+// Sign-in, sessions, CSRF and the authorization layers over real HTTP, on both databases: what a browser does,
+// and the attacks — wrong password, unknown email, forged cookies, another tenant's session, missing or forged
+// CSRF tokens, non-members, missing module roles, prohibitions, suspended users, brute force.
+#include "support/front_world.hpp"
+
+#include <doctest/doctest.h>
+
+#include <regex>
+
+using namespace calyx;
+using calyx::testing::FrontWorld;
+using calyx::testing::http_request;
+using calyx::testing::HttpResponse;
+using calyx::testing::TestDatabase;
+
+namespace {
+
+constexpr const char* kPassword = "correct horse battery";
+
+// A browser of one host: keeps the cookies it is given.
+struct Browser {
+  Browser(FrontWorld& world, std::string host) : world(world), host(std::move(host)) {}
+
+  HttpResponse request(const std::string& method, const std::string& target, const std::string& body = "",
+                       const std::string& extra = "") {
+    std::string headers = extra;
+    std::string jar;
+    for (const auto& [name, value] : cookies) jar += (jar.empty() ? "" : "; ") + name + "=" + value;
+    if (!jar.empty()) headers += "Cookie: " + jar + "\r\n";
+    if (!body.empty()) headers += "Content-Type: application/x-www-form-urlencoded\r\n";
+    auto response = http_request(world.server->port(), method, target, headers, body, host);
+    REQUIRE(response);
+    // The client keeps one Set-Cookie per name (the test client folds repeated headers with ", ").
+    std::string set = response->headers["set-cookie"];
+    std::regex pair(R"((calyx_\w+)=([0-9a-f]*);)");
+    for (std::sregex_iterator it(set.begin(), set.end(), pair), end; it != end; ++it) {
+      if ((*it)[2].str().empty()) cookies.erase((*it)[1].str());
+      else cookies[(*it)[1].str()] = (*it)[2].str();
+    }
+    return *response;
+  }
+
+  HttpResponse sign_in(const std::string& email, const std::string& password) {
+    auto form = request("GET", "/sign-in");
+    std::smatch csrf;
+    std::regex_search(form.body, csrf, std::regex(R"re(name="_csrf" value="([0-9a-f]+)")re"));
+    std::string encoded = password;
+    std::replace(encoded.begin(), encoded.end(), ' ', '+');  // as a browser encodes the form
+    return request("POST", "/sign-in", "_csrf=" + csrf[1].str() + "&email=" + email + "&password=" + encoded + "&next=/blog/editor");
+  }
+
+  // The CSRF token the last page's forms carry.
+  static std::string csrf_of(const HttpResponse& page) {
+    std::smatch match;
+    std::regex_search(page.body, match, std::regex(R"re(name="_csrf" value="([0-9a-f]+)")re"));
+    return match.size() > 1 ? match[1].str() : std::string();
+  }
+
+  FrontWorld& world;
+  std::string host;
+  std::map<std::string, std::string> cookies;
+};
+
+struct People {
+  explicit People(FrontWorld& world) {
+    auto make = [&](const char* email, bool admin = false) {
+      auto user = world.accounts->create_user({email, "", kPassword, admin, true});
+      REQUIRE_MESSAGE(user.ok(), (user.ok() ? "" : user.error().message()));
+      return user->id;
+    };
+    editor = make("editor@acme.test");
+    viewer = make("viewer@acme.test");
+    outsider = make("outsider@globex.test");
+    auto acme = world.tenancy->find("acme")->id, globex = world.tenancy->find("globex")->id;
+    REQUIRE(world.memberships->set_role(acme, editor, orgs::TenantRole::member).ok());
+    REQUIRE(world.memberships->grant_module_role(acme, editor, "blog.editor").ok());
+    REQUIRE(world.memberships->set_role(acme, viewer, orgs::TenantRole::member).ok());
+    REQUIRE(world.memberships->grant_module_role(acme, viewer, "blog.viewer").ok());
+    REQUIRE(world.memberships->set_role(globex, outsider, orgs::TenantRole::owner).ok());
+  }
+  std::int64_t editor = 0, viewer = 0, outsider = 0;
+};
+
+}  // namespace
+
+TEST_CASE("signing in on a tenant's host gives an HttpOnly session cookie that opens the members' pages") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    Browser browser(world, "acme.localhost");
+    auto form = browser.request("GET", "/sign-in?next=/blog/editor");
+    CHECK(form.status == 200);
+    CHECK(form.headers["set-cookie"].find("calyx_csrf=") != std::string::npos);
+    CHECK(form.body.find(R"(<label for="email">Email</label>)") != std::string::npos);
+
+    auto signed_in = browser.sign_in("Editor@Acme.test", kPassword);
+    CHECK(signed_in.status == 303);
+    CHECK(signed_in.headers["location"] == "/blog/editor");
+    CHECK(signed_in.headers["set-cookie"].find("calyx_session=") != std::string::npos);
+    CHECK(signed_in.headers["set-cookie"].find("HttpOnly; SameSite=Lax") != std::string::npos);
+    REQUIRE(browser.cookies.contains("calyx_session"));
+
+    auto editor = browser.request("GET", "/blog/editor");
+    CHECK(editor.status == 200);
+    CHECK(editor.headers["cache-control"] == "private, no-store");
+    CHECK(editor.body.find("Sign out") != std::string::npos);
+    std::string csrf = Browser::csrf_of(editor);
+    CHECK(csrf.size() == 64);  // every POST form carries the session's token
+
+    // A state-changing request needs the token: missing or forged → 403, the right one → done.
+    CHECK(browser.request("POST", "/blog/editor/posts", "title=No+token").status == 403);
+    CHECK(browser.request("POST", "/blog/editor/posts", "title=Forged&_csrf=" + std::string(64, 'a')).status == 403);
+    CHECK(browser.request("POST", "/blog/editor/posts", "title=Hello&_csrf=" + csrf).status == 303);
+    CHECK(browser.request("POST", "/blog/editor/posts", "title=Header", "X-CSRF-Token: " + csrf + "\r\n").status == 303);
+    auto list = browser.request("GET", "/blog/editor?format=json");
+    CHECK(list.body.find("\"title\":\"Hello\"") != std::string::npos);
+    CHECK(list.body.find("No token") == std::string::npos);
+    CHECK(list.body.find("Forged") == std::string::npos);
+
+    // Audit: the sign-in is recorded for the tenant and the user.
+    auto entries = world.audit->for_user(people.editor).value();
+    REQUIRE_FALSE(entries.empty());
+    CHECK(entries.front().action == "session.sign_in");
+
+    // Signing out ends the session: the old cookie opens nothing any more.
+    auto old_cookie = browser.cookies["calyx_session"];
+    auto out = browser.request("POST", "/sign-out", "_csrf=" + csrf);
+    CHECK(out.status == 303);
+    CHECK(out.headers["set-cookie"].find("calyx_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0") != std::string::npos);
+    browser.cookies["calyx_session"] = old_cookie;
+    CHECK(browser.request("GET", "/blog/editor").status == 303);  // back to the sign-in page
+  });
+}
+
+TEST_CASE("wrong passwords, unknown emails and forged sign-in forms are refused alike; brute force is slowed") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    Browser browser(world, "acme.localhost");
+    auto wrong = browser.sign_in("editor@acme.test", "not the password");
+    auto unknown = browser.sign_in("nobody@acme.test", "not the password");
+    CHECK(wrong.status == 401);
+    CHECK(unknown.status == 401);
+    CHECK(wrong.body.find("The email or password is wrong") == std::string::npos);  // message is lower case
+    CHECK(wrong.body.find("the email or password is wrong") != std::string::npos);
+    CHECK(unknown.body.find("the email or password is wrong") != std::string::npos);
+    CHECK_FALSE(browser.cookies.contains("calyx_session"));
+
+    // Login CSRF: a form posted without the cookie's token is refused before any password check.
+    Browser stranger(world, "acme.localhost");
+    auto forged = stranger.request("POST", "/sign-in", "_csrf=abc&email=editor@acme.test&password=correct+horse+battery");
+    CHECK(forged.status == 403);
+    CHECK_FALSE(stranger.cookies.contains("calyx_session"));
+
+    // After the free tries the account is locked for a growing delay, even with the right password.
+    browser.sign_in("editor@acme.test", "wrong again 1");
+    browser.sign_in("editor@acme.test", "wrong again 2");
+    auto locked = browser.sign_in("editor@acme.test", kPassword);
+    CHECK(locked.status == 429);
+    CHECK(locked.body.find("too many failed sign-ins; try again in") != std::string::npos);
+    auto failures = world.audit->for_tenant(world.tenancy->find("acme")->id).value();
+    CHECK(std::count_if(failures.begin(), failures.end(),
+                        [](const audit::Entry& e) { return e.action == "session.sign_in_failed"; }) >= 4);
+  });
+}
+
+TEST_CASE("each authorization layer refuses with its name; a prohibition beats a grant; sessions stay on their host") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    auto acme = world.tenancy->find("acme")->id;
+
+    // Layer 3: a member whose roles do not grant blog.posts.edit.
+    Browser viewer(world, "acme.localhost");
+    REQUIRE(viewer.sign_in("viewer@acme.test", kPassword).status == 303);
+    auto refused = viewer.request("GET", "/blog/editor");
+    CHECK(refused.status == 403);
+    CHECK(refused.body.find("Refused at module permission: none of your roles grants &#39;blog.posts.edit&#39;") !=
+          std::string::npos);
+
+    // Layer 1: signed in on acme, but a member of globex only.
+    Browser outsider(world, "acme.localhost");
+    REQUIRE(outsider.sign_in("outsider@globex.test", kPassword).status == 303);
+    CHECK(outsider.request("GET", "/blog/editor").body.find("Refused at tenant access: you are not a member") !=
+          std::string::npos);
+
+    // A session of acme presented on globex's host is nobody there (cookies are host-only; a forged one is too).
+    Browser editor(world, "acme.localhost");
+    REQUIRE(editor.sign_in("editor@acme.test", kPassword).status == 303);
+    Browser thief(world, "globex.localhost");
+    thief.cookies = editor.cookies;
+    CHECK(thief.request("GET", "/notes/whoami").body == "globex/" + std::to_string(world.tenancy->find("globex")->id) + "//r");
+    thief.cookies["calyx_session"] = std::string(64, 'f');
+    CHECK(thief.request("GET", "/notes/whoami").body.find("globex/") == 0);
+
+    // The module sees the user and their permissions (layer 4 is the module's own check through the ABI).
+    CHECK(editor.request("GET", "/notes/whoami").body == "acme/" + std::to_string(acme) + "/editor@acme.test/r");
+
+    // An explicit prohibition beats the editor role.
+    REQUIRE(world.memberships->prohibit(acme, people.editor, "blog.posts.edit").ok());
+    CHECK(editor.request("GET", "/blog/editor").body.find("&#39;blog.posts.edit&#39; is prohibited for you") !=
+          std::string::npos);
+    REQUIRE(world.memberships->allow(acme, people.editor, "blog.posts.edit").ok());
+    CHECK(editor.request("GET", "/blog/editor").status == 200);
+
+    // Suspending the user signs them out on their next request.
+    REQUIRE(world.accounts->set_status(people.editor, accounts::UserStatus::suspended).ok());
+    CHECK(editor.request("GET", "/blog/editor").status == 303);
+    CHECK(editor.sign_in("editor@acme.test", kPassword).body.find("this account is suspended") != std::string::npos);
+  });
+}
