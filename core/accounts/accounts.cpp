@@ -339,4 +339,77 @@ Result<std::size_t> Accounts::session_count(std::int64_t user_id) {
   }
 }
 
+Result<std::string> Accounts::issue_token(std::int64_t user_id, std::string_view purpose, std::int64_t tenant_id,
+                                          std::chrono::seconds lifetime) {
+  std::string token = random_token(), digest = token_digest(token), what(purpose), now = utc_now();
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    long long user = user_id, tenant = tenant_id, expires = unix_now() + lifetime.count();
+    lease->session() << "INSERT INTO calyx_user_tokens (token_hash, user_id, purpose, tenant_id, expires_at, created_at) "
+                        "VALUES (:h, :u, :p, :t, :x, :c)",
+        soci::use(digest), soci::use(user), soci::use(what), soci::use(tenant), soci::use(expires), soci::use(now);
+  } catch (const std::exception& e) {
+    return failure(e, "issuing the token");
+  }
+  return token;
+}
+
+Result<User> Accounts::redeem_token(std::string_view token, std::string_view purpose) {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  long long user_id = 0;
+  try {
+    db::Transaction tx(*lease);
+    std::string digest = token_digest(token), what(purpose), now = utc_now();
+    long long expires = 0;
+    std::string used;
+    soci::indicator found = soci::i_null, used_i = soci::i_null;
+    lease->session() << "SELECT user_id, expires_at, used_at FROM calyx_user_tokens WHERE token_hash = :h AND purpose = :p",
+        soci::use(digest), soci::use(what), soci::into(user_id, found), soci::into(expires), soci::into(used, used_i);
+    if (found != soci::i_ok) return Error::denied("this link is not valid");
+    if (used_i == soci::i_ok) return Error::denied("this link was used already; ask for a new one");
+    if (expires <= unix_now()) return Error::denied("this link has expired; ask for a new one");
+    lease->session() << "UPDATE calyx_user_tokens SET used_at = :n WHERE token_hash = :h", soci::use(now), soci::use(digest);
+    tx.commit();
+  } catch (const std::exception& e) {
+    return failure(e, "reading the token");
+  }
+  return find_user(static_cast<std::int64_t>(user_id));
+}
+
+Result<std::optional<std::string>> Accounts::start_password_reset(std::string_view email, std::int64_t tenant_id) {
+  auto user = find_user(email);
+  if (!user || user->status != UserStatus::active) return std::optional<std::string>();
+  auto token = issue_token(user->id, "password_reset", tenant_id, std::chrono::hours(1));
+  if (!token) return token.error();
+  return std::optional<std::string>(std::move(token.value()));
+}
+
+Result<User> Accounts::finish_password_reset(std::string_view token, std::string_view new_password) {
+  // Check the password before spending the token, so a weak choice does not burn the link.
+  std::string email;
+  {
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      std::string digest = token_digest(token);
+      soci::indicator found = soci::i_null;
+      lease->session() << "SELECT u.email FROM calyx_user_tokens t JOIN calyx_users u ON u.id = t.user_id "
+                          "WHERE t.token_hash = :h",
+          soci::use(digest), soci::into(email, found);
+    } catch (const std::exception& e) {
+      return failure(e, "reading the token");
+    }
+  }
+  if (!email.empty()) {
+    if (auto ok = check_password_strength(new_password, email); !ok) return ok.error();
+  }
+  auto user = redeem_token(token, "password_reset");
+  if (!user) return user.error();
+  if (auto ok = set_password(user->id, new_password); !ok) return ok.error();
+  if (auto ok = end_sessions(user->id); !ok) return ok.error();
+  return user;
+}
+
 }  // namespace calyx::accounts

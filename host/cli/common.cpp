@@ -77,6 +77,7 @@ Result<std::unique_ptr<HostContext>> open_host(const std::string& config_file, b
   context->accounts = std::make_unique<accounts::Accounts>(*context->pool);
   context->memberships = std::make_unique<orgs::Memberships>(*context->pool);
   context->audit = std::make_unique<audit::AuditLog>(*context->pool);
+  context->outbox = std::make_unique<mail::Outbox>(*context->pool);
   return context;
 }
 

@@ -32,6 +32,7 @@ Result<std::vector<migrations::Migration>> host_migrations();
 
 #include <calyx/accounts/accounts.hpp>
 #include <calyx/audit/audit_log.hpp>
+#include <calyx/mail/outbox.hpp>
 #include <calyx/orgs/memberships.hpp>
 #include <calyx/tenancy/tenancy.hpp>
 
@@ -47,6 +48,7 @@ struct HostContext {
   std::unique_ptr<accounts::Accounts> accounts;
   std::unique_ptr<orgs::Memberships> memberships;
   std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<mail::Outbox> outbox;
 };
 
 // Opens the database and checks the host migrations: pending ones are applied in development mode and

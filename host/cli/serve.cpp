@@ -25,7 +25,8 @@ int serve(const std::string& config_file) {
   host::TenantDirectory directory(*context.tenancy, context.settings.base_domain, context.settings.default_tenant);
   if (auto started = directory.start(); !started) return fail(started.error().message());
   web::PlatformInfo info{CALYX_VERSION, context.settings.base_domain};
-  web::SessionPages sessions({*context.accounts, *context.memberships, *context.audit});
+  web::SessionPages sessions({*context.accounts, *context.memberships, *context.audit, *context.outbox,
+                              context.settings.base_domain, context.settings.mode == config::Mode::development});
   web::TenantFront front(
       directory, *context.tenancy,
       [&](const http::Request& request) { return web::platform_page(request, *context.pool, info); }, &sessions);

@@ -95,7 +95,141 @@ Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenan
   return visitor;
 }
 
-bool SessionPages::handles(std::string_view path) { return path == "/sign-in" || path == "/sign-out"; }
+bool SessionPages::handles(std::string_view path) {
+  return path == "/sign-in" || path == "/sign-out" || path == "/password/forgot" || path == "/password/reset" ||
+         path == "/dev/mailbox";
+}
+
+namespace {
+
+// The double-submit check of anonymous forms: the hidden field matches the cookie set with the form.
+bool double_submit_ok(const http::Request& request) {
+  std::string sent = form_field(request.body(), "_csrf").value_or(""), expected = cookie_value(request, "calyx_csrf");
+  return !sent.empty() && !expected.empty() && accounts::same_secret(sent, expected);
+}
+
+}  // namespace
+
+std::string SessionPages::tenant_url(const http::Request& request, const tenancy::Tenant& tenant) const {
+  std::string host = tenant.domains.empty() ? tenant.slug + "." + services_.base_domain : tenant.domains.front();
+  std::string_view asked = request[http::bhttp::field::host];
+  if (auto colon = asked.rfind(':'); colon != std::string_view::npos && asked.find(']') == std::string_view::npos) {
+    host += std::string(asked.substr(colon));  // the port the visitor used
+  }
+  return "http://" + host;
+}
+
+http::Response SessionPages::form_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view title,
+                                       std::string_view intro, std::string_view action, std::string_view fields,
+                                       std::string_view button, status code) {
+  std::string csrf = accounts::random_token();
+  std::string body = fmt::format(R"(<h1>{0}</h1>{1}
+<form method="post" action="{2}">
+<input type="hidden" name="_csrf" value="{3}">{4}
+<p><button type="submit">{5}</button></p>
+</form>)",
+                                 escape_html(title), intro, escape_html(action), csrf, fields, escape_html(button));
+  auto response = http::make_response(request, code, page_html(title, tenant.name, body), "text/html; charset=utf-8");
+  response.set(http::bhttp::field::set_cookie, cookie(kSignInCookie, csrf));
+  response.set(http::bhttp::field::cache_control, "no-store");
+  return response;
+}
+
+http::Response SessionPages::forgot_password(const http::Request& request, const http::RequestContext& context,
+                                             const tenancy::Tenant& tenant) {
+  constexpr std::string_view kFields =
+      R"(<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="username" required></p>)";
+  if (request.method() != http::bhttp::verb::post) {
+    return form_page(request, tenant, "Forgot your password?", "<p>We will email you a link to choose a new one.</p>",
+                     "/password/forgot", kFields, "Email me a link", status::ok);
+  }
+  if (!double_submit_ok(request)) {
+    return form_page(request, tenant, "Forgot your password?", R"(<p role="alert">The form expired. Please try again.</p>)",
+                     "/password/forgot", kFields, "Email me a link", status::forbidden);
+  }
+  std::string email = form_field(request.body(), "email").value_or("");
+  auto token = services_.accounts.start_password_reset(email, tenant.id);
+  if (token && *token) {
+    std::string link = tenant_url(request, tenant) + "/password/reset?token=" + **token;
+    auto queued = services_.outbox.enqueue(
+        {0, tenant.id, accounts::normalize_email(email).value(), "no-reply@" + services_.base_domain,
+         fmt::format("Reset your {} password", tenant.name),
+         fmt::format("Someone asked to reset the password of your {} account.\n\nChoose a new password here (the link "
+                     "works once, for an hour):\n{}\n\nIf it was not you, ignore this email.\n",
+                     tenant.name, link),
+         "", ""});
+    if (!queued) return error_page(request, status::service_unavailable, "Try again", queued.error().message(), tenant.name);
+  }
+  services_.audit.record({0, "", "user", std::nullopt, std::nullopt, tenant.id, "password.reset_requested", email, "{}",
+                          context.remote_address});
+  // The same answer whether the account exists or not.
+  return http::make_response(
+      request, status::ok,
+      page_html("Check your email", tenant.name,
+                "<h1>Check your email</h1><p>If an account exists for that address, we sent it a link to choose a new "
+                "password.</p>"),
+      "text/html; charset=utf-8");
+}
+
+http::Response SessionPages::reset_password(const http::Request& request, const http::RequestContext& context,
+                                            const tenancy::Tenant& tenant) {
+  std::string_view target = request.target();
+  std::string token = request.method() == http::bhttp::verb::post
+                          ? form_field(request.body(), "token").value_or("")
+                          : form_field(target.substr(target.find('?') == std::string_view::npos ? target.size()
+                                                                                                : target.find('?') + 1),
+                                       "token")
+                                .value_or("");
+  std::string fields = fmt::format(
+      R"(<input type="hidden" name="token" value="{}">
+<p><label for="password">New password</label> <input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>)",
+      escape_html(token));
+  if (request.method() != http::bhttp::verb::post) {
+    return form_page(request, tenant, "Choose a new password", "", "/password/reset", fields, "Save the password", status::ok);
+  }
+  if (!double_submit_ok(request)) {
+    return form_page(request, tenant, "Choose a new password", R"(<p role="alert">The form expired. Please try again.</p>)",
+                     "/password/reset", fields, "Save the password", status::forbidden);
+  }
+  auto user = services_.accounts.finish_password_reset(token, form_field(request.body(), "password").value_or(""));
+  if (!user) {
+    auto code = user.error().code() == Error::Code::invalid_argument ? status::unprocessable_entity : status::forbidden;
+    return form_page(request, tenant, "Choose a new password",
+                     fmt::format(R"(<p role="alert">{}</p>)", escape_html(user.error().message())), "/password/reset",
+                     fields, "Save the password", code);
+  }
+  services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "password.reset", user->email, "{}",
+                          context.remote_address});
+  auto response = http::make_response(request, status::see_other, "");
+  response.set(http::bhttp::field::location, "/sign-in");
+  return response;
+}
+
+http::Response SessionPages::mailbox(const http::Request& request, const tenancy::Tenant& tenant) {
+  if (!services_.dev_mode) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  auto messages = services_.outbox.latest(50);
+  if (!messages) return error_page(request, status::service_unavailable, "Mailbox", messages.error().message(), tenant.name);
+  std::string body = "<h1>Development mailbox</h1><p>Mail this workspace sent (development mode only).</p>";
+  for (const auto& m : *messages) {
+    if (m.tenant_id != tenant.id) continue;
+    // Links become clickable; everything else stays escaped text.
+    std::string text = escape_html(m.body), linked;
+    for (std::size_t at = 0; at < text.size();) {
+      auto start = text.find("http", at);
+      if (start == std::string::npos) {
+        linked += text.substr(at);
+        break;
+      }
+      auto end = text.find_first_of(" \n", start);
+      std::string url = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      linked += text.substr(at, start - at) + fmt::format(R"(<a href="{0}">{0}</a>)", url);
+      at = end == std::string::npos ? text.size() : end;
+    }
+    body += fmt::format(R"(<article><h2>{}</h2><p>To {} · {}</p><pre>{}</pre></article>)", escape_html(m.subject),
+                        escape_html(m.to), escape_html(m.created_at), linked);
+  }
+  return http::make_response(request, status::ok, page_html("Mailbox", tenant.name, body), "text/html; charset=utf-8");
+}
 
 std::optional<http::Response> SessionPages::check_csrf(const http::Request& request, const Visitor& visitor,
                                                         const tenancy::Tenant& tenant) {
@@ -125,6 +259,9 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
     response.set(http::bhttp::field::set_cookie, cookie(kSessionCookie, "", "; Max-Age=0"));
     return response;
   }
+  if (path == "/password/forgot") return forgot_password(request, context, tenant);
+  if (path == "/password/reset") return reset_password(request, context, tenant);
+  if (path == "/dev/mailbox") return mailbox(request, tenant);
   if (request.method() == http::bhttp::verb::post) return sign_in(request, context, tenant);
   if (request.method() != http::bhttp::verb::get && request.method() != http::bhttp::verb::head) {
     return error_page(request, status::method_not_allowed, "Not allowed", "Use the sign-in form.", tenant.name);
@@ -145,7 +282,8 @@ http::Response SessionPages::sign_in_page(const http::Request& request, const te
 <p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="username" required value="{4}"></p>
 <p><label for="password">Password</label> <input id="password" name="password" type="password" autocomplete="current-password" required></p>
 <p><button type="submit">Sign in</button></p>
-</form>)",
+</form>
+<p><a href="/password/forgot">Forgot your password?</a></p>)",
       escape_html(tenant.name), error.empty() ? "" : fmt::format(R"(<p role="alert">{}</p>)", escape_html(error)), csrf,
       escape_html(next), escape_html(email));
   auto response = error_page(request, code, "Sign in", "", tenant.name);

@@ -11,6 +11,7 @@
 
 #include <calyx/accounts/accounts.hpp>
 #include <calyx/audit/audit_log.hpp>
+#include <calyx/mail/outbox.hpp>
 #include <calyx/orgs/memberships.hpp>
 #include <calyx/tenancy/tenant.hpp>
 
@@ -23,6 +24,9 @@ struct AccountServices {
   accounts::Accounts& accounts;
   orgs::Memberships& memberships;
   audit::AuditLog& audit;
+  mail::Outbox& outbox;
+  std::string base_domain = "localhost";  // links in emails: the tenant's primary domain, else <slug>.<base>
+  bool dev_mode = false;                  // /dev/mailbox shows the tenant's outgoing mail
 };
 
 struct Visitor {
@@ -40,7 +44,8 @@ class SessionPages {
   explicit SessionPages(AccountServices services);
 
   Visitor visitor(const http::Request& request, const tenancy::Tenant& tenant);
-  // True for the paths this class answers (/sign-in, /sign-out).
+  // True for the paths this class answers (/sign-in, /sign-out, /password/forgot, /password/reset,
+  // /dev/mailbox).
   static bool handles(std::string_view path);
   http::Response handle(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
                         const Visitor& visitor);
@@ -54,6 +59,16 @@ class SessionPages {
   http::Response sign_in_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view error,
                               std::string_view email, std::string_view next, http::bhttp::status status);
   http::Response sign_in(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant);
+  http::Response forgot_password(const http::Request& request, const http::RequestContext& context,
+                                 const tenancy::Tenant& tenant);
+  http::Response reset_password(const http::Request& request, const http::RequestContext& context,
+                                const tenancy::Tenant& tenant);
+  http::Response mailbox(const http::Request& request, const tenancy::Tenant& tenant);
+  // A page holding one anonymous form, protected by a double-submit token (cookie + hidden field).
+  http::Response form_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view title,
+                           std::string_view intro, std::string_view action, std::string_view fields,
+                           std::string_view button, http::bhttp::status status);
+  std::string tenant_url(const http::Request& request, const tenancy::Tenant& tenant) const;
 
   AccountServices services_;
 };

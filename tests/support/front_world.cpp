@@ -32,7 +32,9 @@ FrontWorld::FrontWorld(TestDatabase& database) {
   accounts = std::make_unique<accounts::Accounts>(*pool);
   memberships = std::make_unique<orgs::Memberships>(*pool);
   audit = std::make_unique<audit::AuditLog>(*pool);
-  sessions = std::make_unique<web::SessionPages>(web::AccountServices{*accounts, *memberships, *audit});
+  outbox = std::make_unique<mail::Outbox>(*pool);
+  sessions = std::make_unique<web::SessionPages>(
+      web::AccountServices{*accounts, *memberships, *audit, *outbox, "localhost", /*dev_mode=*/true});
 
   directory = std::make_unique<host::TenantDirectory>(*tenancy, "localhost", "");
   REQUIRE(directory->start().ok());

@@ -39,6 +39,7 @@ struct FrontWorld {
   std::unique_ptr<accounts::Accounts> accounts;
   std::unique_ptr<orgs::Memberships> memberships;
   std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<mail::Outbox> outbox;
   std::unique_ptr<web::SessionPages> sessions;
   std::unique_ptr<host::TenantDirectory> directory;
   std::unique_ptr<web::TenantFront> front;

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <soci/soci.h>
+
 #include <regex>
 
 using namespace calyx;
@@ -207,5 +209,62 @@ TEST_CASE("each authorization layer refuses with its name; a prohibition beats a
     REQUIRE(world.accounts->set_status(people.editor, accounts::UserStatus::suspended).ok());
     CHECK(editor.request("GET", "/blog/editor").status == 303);
     CHECK(editor.sign_in("editor@acme.test", kPassword).body.find("this account is suspended") != std::string::npos);
+  });
+}
+
+TEST_CASE("a forgotten password is reset through a single-use emailed link; unknown emails get the same answer") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    Browser browser(world, "acme.localhost");
+    auto ask = [&](const std::string& email) {
+      Browser anonymous(world, "acme.localhost");
+      auto form = anonymous.request("GET", "/password/forgot");
+      return anonymous.request("POST", "/password/forgot", "_csrf=" + Browser::csrf_of(form) + "&email=" + email);
+    };
+    auto unknown = ask("nobody@acme.test");
+    auto known = ask("editor@acme.test");
+    CHECK(unknown.status == 200);
+    CHECK(known.status == 200);
+    CHECK(unknown.body == known.body);  // nothing tells whether the account exists
+    auto mail = world.outbox->latest().value();
+    REQUIRE(mail.size() == 1);  // only the real account got mail
+    CHECK(mail[0].to == "editor@acme.test");
+    CHECK(mail[0].subject == "Reset your Acme password");
+
+    // The mailbox (development mode) shows it with a working link.
+    auto mailbox = browser.request("GET", "/dev/mailbox");
+    CHECK(mailbox.body.find("Reset your Acme password") != std::string::npos);
+    std::smatch link;
+    REQUIRE(std::regex_search(mailbox.body, link, std::regex(R"re(href="http://acme\.test(:\d+)?(/password/reset\?token=([0-9a-f]{64}))")re")));
+    std::string reset_path = link[2].str(), token = link[3].str();
+    CHECK(world.get("globex.localhost", "/dev/mailbox")->body.find("Reset your Acme password") == std::string::npos);
+
+    auto form = browser.request("GET", reset_path);
+    CHECK(form.body.find(token) != std::string::npos);
+    auto weak = browser.request("POST", "/password/reset", "_csrf=" + Browser::csrf_of(form) + "&token=" + token + "&password=short");
+    CHECK(weak.status == 422);  // a weak choice does not spend the link
+    auto done = browser.request("POST", "/password/reset",
+                                "_csrf=" + Browser::csrf_of(weak) + "&token=" + token + "&password=a+brand+new+secret");
+    CHECK(done.status == 303);
+    auto replay = browser.request("POST", "/password/reset",
+                                  "_csrf=" + Browser::csrf_of(weak) + "&token=" + token + "&password=another+new+secret");
+    CHECK(replay.status == 403);
+    CHECK(replay.body.find("this link was used already") != std::string::npos);
+    CHECK(browser.sign_in("editor@acme.test", kPassword).status == 401);
+    CHECK(browser.sign_in("editor@acme.test", "a brand new secret").status == 303);
+
+    // An expired link is refused.
+    ask("viewer@acme.test");
+    {
+      auto lease = world.pool->acquire();
+      lease->session() << "UPDATE calyx_user_tokens SET expires_at = 1 WHERE used_at IS NULL";
+    }
+    std::regex_search(world.outbox->latest().value().front().body, link, std::regex(R"re(token=([0-9a-f]{64}))re"));
+    Browser fresh(world, "acme.localhost");  // signed out, like someone opening the mail later
+    auto page = fresh.request("GET", "/password/reset?token=" + link[1].str());
+    auto expired = fresh.request("POST", "/password/reset",
+                                   "_csrf=" + Browser::csrf_of(page) + "&token=" + link[1].str() + "&password=yet+another+one");
+    CHECK(expired.body.find("this link has expired") != std::string::npos);
   });
 }

@@ -79,10 +79,20 @@ class Accounts {
   Status end_sessions(std::int64_t user_id, std::string_view keep_token = {});
   Result<std::size_t> session_count(std::int64_t user_id);
 
+  // Password reset: a single-use token valid for an hour, for an active user; nullopt (and nothing stored)
+  // for an unknown or inactive email, so callers answer the same either way.
+  Result<std::optional<std::string>> start_password_reset(std::string_view email, std::int64_t tenant_id);
+  // Sets the new password with a reset token (once, before it expires) and ends every session of the user.
+  Result<User> finish_password_reset(std::string_view token, std::string_view new_password);
+
  private:
   Result<std::int64_t> locked_for(const std::string& subject);
   void record_failure(const std::string& subject);
   void clear_failures(const std::string& subject);
+  Result<std::string> issue_token(std::int64_t user_id, std::string_view purpose, std::int64_t tenant_id,
+                                  std::chrono::seconds lifetime);
+  // The user a token was issued to, marking it used; refused when unknown, used, expired or for another purpose.
+  Result<User> redeem_token(std::string_view token, std::string_view purpose);
 
   db::ConnectionPool& host_;
   AccountsOptions options_;
