@@ -4,6 +4,7 @@
 #include "web/tenant_front.hpp"
 
 #include <calyx/accounts/passwords.hpp>
+#include <calyx/accounts/totp.hpp>
 #include <calyx/templates/template.hpp>
 
 #include <fmt/format.h>
@@ -96,8 +97,8 @@ Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenan
 }
 
 bool SessionPages::handles(std::string_view path) {
-  return path == "/sign-in" || path == "/sign-out" || path == "/password/forgot" || path == "/password/reset" ||
-         path == "/dev/mailbox";
+  return path == "/sign-in" || path == "/sign-in/code" || path == "/sign-out" || path == "/password/forgot" ||
+         path == "/password/reset" || path == "/account/security" || path == "/dev/mailbox";
 }
 
 namespace {
@@ -262,6 +263,8 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   if (path == "/password/forgot") return forgot_password(request, context, tenant);
   if (path == "/password/reset") return reset_password(request, context, tenant);
   if (path == "/dev/mailbox") return mailbox(request, tenant);
+  if (path == "/sign-in/code") return second_factor(request, context, tenant);
+  if (path == "/account/security") return security(request, context, tenant, visitor);
   if (request.method() == http::bhttp::verb::post) return sign_in(request, context, tenant);
   if (request.method() != http::bhttp::verb::get && request.method() != http::bhttp::verb::head) {
     return error_page(request, status::method_not_allowed, "Not allowed", "Use the sign-in form.", tenant.name);
@@ -314,13 +317,116 @@ http::Response SessionPages::sign_in(const http::Request& request, const http::R
     auto code = session.error().code() == Error::Code::unavailable ? status::too_many_requests : status::unauthorized;
     return sign_in_page(request, tenant, session.error().message(), email, next, code);
   }
-  services_.audit.record({0, "", "user", session->user.id, std::nullopt, tenant.id, "session.sign_in", session->user.email,
+  if (!session->second_factor.empty()) return code_page(request, tenant, session->second_factor, next, "", status::ok);
+  return signed_in(request, context, tenant, *session, next);
+}
+
+http::Response SessionPages::signed_in(const http::Request& request, const http::RequestContext& context,
+                                       const tenancy::Tenant& tenant, const accounts::Session& session,
+                                       const std::string& next) {
+  services_.audit.record({0, "", "user", session.user.id, std::nullopt, tenant.id, "session.sign_in", session.user.email,
                           "{}", context.remote_address});
   auto response = http::make_response(request, status::see_other, "");
   response.set(http::bhttp::field::location, next);
-  response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, session->token));
+  response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, session.token));
   response.insert(http::bhttp::field::set_cookie, cookie(kSignInCookie, "", "; Max-Age=0"));
   return response;
+}
+
+http::Response SessionPages::code_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view pending,
+                                       std::string_view next, std::string_view error, status code) {
+  std::string fields = fmt::format(
+      R"(<input type="hidden" name="pending" value="{}"><input type="hidden" name="next" value="{}">
+<p><label for="code">Code from your authenticator app, or a backup code</label> <input id="code" name="code" autocomplete="one-time-code" required></p>)",
+      escape_html(pending), escape_html(next));
+  std::string intro = error.empty() ? std::string("<p>Your account has two-factor sign-in.</p>")
+                                    : fmt::format(R"(<p role="alert">{}</p>)", escape_html(error));
+  return form_page(request, tenant, "Enter your code", intro, "/sign-in/code", fields, "Sign in", code);
+}
+
+http::Response SessionPages::second_factor(const http::Request& request, const http::RequestContext& context,
+                                           const tenancy::Tenant& tenant) {
+  if (request.method() != http::bhttp::verb::post) {
+    auto response = http::make_response(request, status::see_other, "");
+    response.set(http::bhttp::field::location, "/sign-in");
+    return response;
+  }
+  std::string_view body = request.body();
+  std::string pending = form_field(body, "pending").value_or(""), next = safe_next(form_field(body, "next").value_or("/"));
+  if (!double_submit_ok(request)) return code_page(request, tenant, pending, next, "The form expired.", status::forbidden);
+  auto session = services_.accounts.complete_sign_in(pending, form_field(body, "code").value_or(""), context.remote_address,
+                                                     std::string(request[http::bhttp::field::user_agent]));
+  if (!session) {
+    services_.audit.record({0, "", "user", std::nullopt, std::nullopt, tenant.id, "session.second_factor_failed", "", "{}",
+                            context.remote_address});
+    auto code = session.error().code() == Error::Code::unavailable ? status::too_many_requests : status::unauthorized;
+    return code_page(request, tenant, pending, next, session.error().message(), code);
+  }
+  return signed_in(request, context, tenant, *session, next);
+}
+
+http::Response SessionPages::security(const http::Request& request, const http::RequestContext& context,
+                                      const tenancy::Tenant& tenant, const Visitor& visitor) {
+  if (!visitor.session) {
+    auto response = http::make_response(request, status::see_other, "");
+    response.set(http::bhttp::field::location, "/sign-in?next=/account/security");
+    return response;
+  }
+  const auto& user = visitor.session->user;
+  auto csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
+  auto render = [&](std::string body, status code = status::ok) {
+    auto response = http::make_response(request, code, page_html("Security", tenant.name, "<h1>Security</h1>" + body),
+                                        "text/html; charset=utf-8");
+    response.set(http::bhttp::field::cache_control, "no-store");
+    return response;
+  };
+  auto code_form = [&](std::string_view action, std::string_view button) {
+    return fmt::format(R"(<form method="post" action="/account/security">{}<input type="hidden" name="action" value="{}">
+<p><label for="code">Code from the app</label> <input id="code" name="code" autocomplete="one-time-code" required></p>
+<p><button type="submit">{}</button></p></form>)",
+                       csrf, action, button);
+  };
+  auto audit = [&](std::string_view action) {
+    services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, std::string(action),
+                            user.email, "{}", context.remote_address});
+  };
+  std::string action = request.method() == http::bhttp::verb::post ? form_field(request.body(), "action").value_or("") : "";
+  std::string code = form_field(request.body(), "code").value_or("");
+  if (action == "begin") {
+    auto secret = services_.accounts.begin_totp(user.id);
+    if (!secret) return render(fmt::format(R"(<p role="alert">{}</p>)", escape_html(secret.error().message())), status::conflict);
+    return render(fmt::format(
+        R"(<p>Add this account to your authenticator app with the key <code>{}</code> (or this link: <code>{}</code>), then enter the code it shows.</p>{})",
+        accounts::base32_encode(*secret), escape_html(accounts::totp_uri(*secret, tenant.name, user.email)),
+        code_form("enable", "Turn on two-factor sign-in")));
+  }
+  if (action == "enable") {
+    auto codes = services_.accounts.enable_totp(user.id, code);
+    if (!codes) {
+      return render(fmt::format(R"(<p role="alert">{}</p>{})", escape_html(codes.error().message()),
+                                code_form("enable", "Turn on two-factor sign-in")),
+                    status::unprocessable_entity);
+    }
+    audit("account.two_factor_enabled");
+    std::string list;
+    for (const auto& backup : *codes) list += "<li><code>" + backup + "</code></li>";
+    return render("<p>Two-factor sign-in is on. Keep these backup codes somewhere safe: each works once, and they are "
+                  "not shown again.</p><ul>" + list + "</ul>");
+  }
+  if (action == "disable") {
+    if (auto ok = services_.accounts.disable_totp(user.id, code); !ok) {
+      return render(fmt::format(R"(<p role="alert">{}</p>{})", escape_html(ok.error().message()),
+                                code_form("disable", "Turn off two-factor sign-in")),
+                    status::unprocessable_entity);
+    }
+    audit("account.two_factor_disabled");
+    return render("<p>Two-factor sign-in is off.</p>");
+  }
+  auto enabled = services_.accounts.totp_enabled(user.id);
+  bool on = enabled && *enabled;
+  if (on) return render("<p>Two-factor sign-in is <strong>on</strong>.</p>" + code_form("disable", "Turn off two-factor sign-in"));
+  return render(fmt::format(R"(<p>Two-factor sign-in is <strong>off</strong>.</p><form method="post" action="/account/security">{}<input type="hidden" name="action" value="begin"><p><button type="submit">Set up two-factor sign-in</button></p></form>)",
+                            csrf));
 }
 
 }  // namespace calyx::web

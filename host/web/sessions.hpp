@@ -44,8 +44,8 @@ class SessionPages {
   explicit SessionPages(AccountServices services);
 
   Visitor visitor(const http::Request& request, const tenancy::Tenant& tenant);
-  // True for the paths this class answers (/sign-in, /sign-out, /password/forgot, /password/reset,
-  // /dev/mailbox).
+  // True for the paths this class answers (/sign-in, /sign-in/code, /sign-out, /password/forgot,
+  // /password/reset, /account/security, /dev/mailbox).
   static bool handles(std::string_view path);
   http::Response handle(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
                         const Visitor& visitor);
@@ -64,6 +64,14 @@ class SessionPages {
   http::Response reset_password(const http::Request& request, const http::RequestContext& context,
                                 const tenancy::Tenant& tenant);
   http::Response mailbox(const http::Request& request, const tenancy::Tenant& tenant);
+  http::Response second_factor(const http::Request& request, const http::RequestContext& context,
+                               const tenancy::Tenant& tenant);
+  http::Response security(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
+                          const Visitor& visitor);
+  http::Response code_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view pending,
+                           std::string_view next, std::string_view error, http::bhttp::status status);
+  http::Response signed_in(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
+                           const accounts::Session& session, const std::string& next);
   // A page holding one anonymous form, protected by a double-submit token (cookie + hidden field).
   http::Response form_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view title,
                            std::string_view intro, std::string_view action, std::string_view fields,

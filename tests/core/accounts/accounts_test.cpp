@@ -3,11 +3,14 @@
 
 #include <calyx/accounts/accounts.hpp>
 #include <calyx/accounts/passwords.hpp>
+#include <calyx/accounts/totp.hpp>
 #include <calyx/audit/audit_log.hpp>
 #include <calyx/authz/authorize.hpp>
 #include <calyx/orgs/memberships.hpp>
 
 #include <doctest/doctest.h>
+
+#include <regex>
 
 using namespace calyx;
 using calyx::testing::TenancyWorld;
@@ -121,4 +124,33 @@ TEST_CASE("the audit log is append-only and queryable by tenant and by user") {
     CHECK(tenant[1].ip == "10.0.0.1");
     CHECK(log.for_user(5).value().size() == 2);
   });
+}
+
+TEST_CASE("TOTP matches RFC 6238's test vectors; base32 matches RFC 4648") {
+  using accounts::TotpAlgorithm;
+  const std::string sha1 = "12345678901234567890";
+  const std::string sha256 = "12345678901234567890123456789012";
+  const std::string sha512 = "1234567890123456789012345678901234567890123456789012345678901234";
+  struct Vector {
+    std::int64_t time;
+    const char *sha1, *sha256, *sha512;
+  };
+  for (auto v : {Vector{59, "94287082", "46119246", "90693936"}, Vector{1111111109, "07081804", "68084774", "25091201"},
+                 Vector{1111111111, "14050471", "67062674", "99943326"}, Vector{1234567890, "89005924", "91819424", "93441116"},
+                 Vector{2000000000, "69279037", "90698825", "38618901"}, Vector{20000000000, "65353130", "77737706", "47863826"}}) {
+    CAPTURE(v.time);
+    CHECK(accounts::totp_code(sha1, v.time, 8, TotpAlgorithm::sha1) == v.sha1);
+    CHECK(accounts::totp_code(sha256, v.time, 8, TotpAlgorithm::sha256) == v.sha256);
+    CHECK(accounts::totp_code(sha512, v.time, 8, TotpAlgorithm::sha512) == v.sha512);
+  }
+  CHECK(accounts::totp_matches(sha1, accounts::totp_code(sha1, 1000000 - 30), 1000000));  // one step of drift
+  CHECK_FALSE(accounts::totp_matches(sha1, accounts::totp_code(sha1, 1000000 - 90), 1000000));
+  CHECK(accounts::base32_encode("foobar") == "MZXW6YTBOI");
+  CHECK(accounts::base32_decode("mzxw 6ytb oi======").value() == "foobar");
+  CHECK_FALSE(accounts::base32_decode("not*base32").ok());
+  CHECK(accounts::totp_uri("foobar", "Acme Inc", "ann@example.com") ==
+        "otpauth://totp/Acme%20Inc:ann%40example.com?secret=MZXW6YTBOI&issuer=Acme%20Inc&algorithm=SHA1&digits=6&period=30");
+  auto codes = accounts::new_backup_codes();
+  CHECK(codes.size() == 10);
+  CHECK(std::regex_match(codes[0], std::regex("[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}")));
 }

@@ -3,6 +3,8 @@
 // CSRF tokens, non-members, missing module roles, prohibitions, suspended users, brute force.
 #include "support/front_world.hpp"
 
+#include <calyx/accounts/totp.hpp>
+
 #include <doctest/doctest.h>
 
 #include <soci/soci.h>
@@ -266,5 +268,60 @@ TEST_CASE("a forgotten password is reset through a single-use emailed link; unkn
     auto expired = fresh.request("POST", "/password/reset",
                                    "_csrf=" + Browser::csrf_of(page) + "&token=" + link[1].str() + "&password=yet+another+one");
     CHECK(expired.body.find("this link has expired") != std::string::npos);
+  });
+}
+
+TEST_CASE("two-factor sign-in: set up with an authenticator code, then a code or a single-use backup code is needed") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    Browser browser(world, "acme.localhost");
+    REQUIRE(browser.sign_in("editor@acme.test", kPassword).status == 303);
+    auto page = browser.request("GET", "/account/security");
+    CHECK(page.body.find("Two-factor sign-in is <strong>off</strong>") != std::string::npos);
+    auto begun = browser.request("POST", "/account/security", "action=begin&_csrf=" + Browser::csrf_of(page));
+    std::smatch key;
+    REQUIRE(std::regex_search(begun.body, key, std::regex("key <code>([A-Z2-7]+)</code>")));
+    std::string secret = accounts::base32_decode(key[1].str()).value();
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto csrf = Browser::csrf_of(begun);
+    CHECK(browser.request("POST", "/account/security", "action=enable&code=000000&_csrf=" + csrf).status == 422);
+    auto enabled = browser.request("POST", "/account/security",
+                                   "action=enable&code=" + accounts::totp_code(secret, now) + "&_csrf=" + csrf);
+    CHECK(enabled.status == 200);
+    std::smatch backup;
+    REQUIRE(std::regex_search(enabled.body, backup, std::regex("<code>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</code>")));
+
+    // Signing in now stops at the code step; no session until the code is right.
+    Browser again(world, "acme.localhost");
+    auto step = again.sign_in("editor@acme.test", kPassword);
+    CHECK(step.status == 200);
+    CHECK(step.body.find("Enter your code") != std::string::npos);
+    CHECK_FALSE(again.cookies.contains("calyx_session"));
+    std::smatch pending;
+    REQUIRE(std::regex_search(step.body, pending, std::regex(R"re(name="pending" value="([0-9a-f]{64})")re")));
+    auto wrong = again.request("POST", "/sign-in/code", "_csrf=" + Browser::csrf_of(step) + "&pending=" + pending[1].str() + "&code=123456");
+    CHECK(wrong.status == 401);
+    auto right = again.request("POST", "/sign-in/code",
+                               "_csrf=" + Browser::csrf_of(wrong) + "&pending=" + pending[1].str() + "&code=" + accounts::totp_code(secret, now));
+    CHECK(right.status == 303);
+    CHECK(again.cookies.contains("calyx_session"));
+    // The pending sign-in is spent.
+    CHECK(again.request("POST", "/sign-in/code", "_csrf=" + Browser::csrf_of(wrong) + "&pending=" + pending[1].str() +
+                                                     "&code=" + accounts::totp_code(secret, now))
+              .status != 303);
+
+    // A backup code works once.
+    auto with_backup = [&] {
+      Browser b(world, "acme.localhost");
+      auto s = b.sign_in("editor@acme.test", kPassword);
+      std::smatch p;
+      std::regex_search(s.body, p, std::regex(R"re(name="pending" value="([0-9a-f]{64})")re"));
+      return b.request("POST", "/sign-in/code", "_csrf=" + Browser::csrf_of(s) + "&pending=" + p[1].str() + "&code=" + backup[1].str());
+    };
+    CHECK(with_backup().status == 303);
+    CHECK(with_backup().status == 401);
+    auto entries = world.audit->for_user(people.editor).value();
+    CHECK(std::any_of(entries.begin(), entries.end(), [](const audit::Entry& e) { return e.action == "account.two_factor_enabled"; }));
   });
 }

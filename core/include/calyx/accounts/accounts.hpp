@@ -39,6 +39,9 @@ struct NewUser {
 
 struct Session {
   std::string token;  // only when just created: goes into the cookie, never stored
+  // Set instead of `token` when the password was right but the user has two-factor sign-in: the second step
+  // (complete_sign_in with a code) takes this token and opens the session.
+  std::string second_factor;
   User user;
   std::int64_t tenant_id = 0;
   std::string csrf_token;  // forms of this session must send it back
@@ -79,6 +82,16 @@ class Accounts {
   Status end_sessions(std::int64_t user_id, std::string_view keep_token = {});
   Result<std::size_t> session_count(std::int64_t user_id);
 
+  // Two-factor sign-in. begin_totp stores a new secret (not yet required) and returns it; enable_totp turns it
+  // on with a first code from the app and returns ten single-use backup codes (shown once); disable_totp needs a
+  // current code. complete_sign_in finishes a sign-in that answered `second_factor`, with a TOTP or backup code.
+  Result<std::string> begin_totp(std::int64_t user_id);
+  Result<std::vector<std::string>> enable_totp(std::int64_t user_id, std::string_view code);
+  Status disable_totp(std::int64_t user_id, std::string_view code);
+  Result<bool> totp_enabled(std::int64_t user_id);
+  Result<Session> complete_sign_in(std::string_view second_factor, std::string_view code, std::string_view ip,
+                                   std::string_view user_agent);
+
   // Password reset: a single-use token valid for an hour, for an active user; nullopt (and nothing stored)
   // for an unknown or inactive email, so callers answer the same either way.
   Result<std::optional<std::string>> start_password_reset(std::string_view email, std::int64_t tenant_id);
@@ -89,6 +102,7 @@ class Accounts {
   Result<std::int64_t> locked_for(const std::string& subject);
   void record_failure(const std::string& subject);
   void clear_failures(const std::string& subject);
+  Result<Session> open_session(const User& user, std::int64_t tenant_id, std::string_view ip, std::string_view user_agent);
   Result<std::string> issue_token(std::int64_t user_id, std::string_view purpose, std::int64_t tenant_id,
                                   std::chrono::seconds lifetime);
   // The user a token was issued to, marking it used; refused when unknown, used, expired or for another purpose.
