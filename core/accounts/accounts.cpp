@@ -497,6 +497,46 @@ Result<std::size_t> Accounts::session_count(std::int64_t user_id) {
   }
 }
 
+Result<std::vector<Accounts::SessionInfo>> Accounts::sessions_of(std::int64_t user_id) {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  std::vector<SessionInfo> out;
+  try {
+    SessionInfo row;
+    long long id = user_id, tenant = 0;
+    soci::statement rows = (lease->session().prepare << "SELECT token_hash, tenant_id, ip, user_agent, created_at, last_seen_at "
+                                                        "FROM calyx_sessions WHERE user_id = :u ORDER BY created_at DESC",
+                            soci::use(id), soci::into(row.token_hash), soci::into(tenant), soci::into(row.ip),
+                            soci::into(row.user_agent), soci::into(row.created_at), soci::into(row.last_seen_at));
+    rows.execute();
+    while (rows.fetch()) {
+      row.tenant_id = tenant;
+      out.push_back(row);
+    }
+  } catch (const std::exception& e) {
+    return failure(e, "listing sessions");
+  }
+  return out;
+}
+
+Status Accounts::change_password(std::int64_t user_id, std::string_view current, std::string_view next,
+                                 std::string_view keep_token) {
+  std::string hash;
+  {
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      long long id = user_id;
+      lease->session() << "SELECT password_hash FROM calyx_users WHERE id = :id", soci::use(id), soci::into(hash);
+    } catch (const std::exception& e) {
+      return failure(e, "reading the password");
+    }
+  }
+  if (!verify_password(hash, current)) return Error::denied("the current password is wrong");
+  if (auto ok = set_password(user_id, next); !ok) return ok;
+  return end_sessions(user_id, keep_token);
+}
+
 Result<std::string> Accounts::issue_token(std::int64_t user_id, std::string_view purpose, std::int64_t tenant_id,
                                           std::chrono::seconds lifetime) {
   std::string token = random_token(), digest = token_digest(token), what(purpose), now = utc_now();

@@ -424,9 +424,45 @@ http::Response SessionPages::security(const http::Request& request, const http::
   }
   auto enabled = services_.accounts.totp_enabled(user.id);
   bool on = enabled && *enabled;
-  if (on) return render("<p>Two-factor sign-in is <strong>on</strong>.</p>" + code_form("disable", "Turn off two-factor sign-in"));
-  return render(fmt::format(R"(<p>Two-factor sign-in is <strong>off</strong>.</p><form method="post" action="/account/security">{}<input type="hidden" name="action" value="begin"><p><button type="submit">Set up two-factor sign-in</button></p></form>)",
-                            csrf));
+  if (action == "end_others") {
+    (void)services_.accounts.end_sessions(user.id, visitor.token);
+    audit("account.other_sessions_ended");
+  }
+  std::string notice;
+  if (action == "password") {
+    auto changed = services_.accounts.change_password(user.id, form_field(request.body(), "current").value_or(""),
+                                                      form_field(request.body(), "password").value_or(""), visitor.token);
+    if (!changed) {
+      notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(changed.error().message()));
+    } else {
+      audit("account.password_changed");
+      notice = R"(<p role="status">Your password was changed; your other sessions were signed out.</p>)";
+    }
+  }
+  // The user's sessions, this one marked; the others can be ended.
+  std::string sessions_list;
+  if (auto sessions = services_.accounts.sessions_of(user.id)) {
+    std::string mine = accounts::token_digest(visitor.token);
+    for (const auto& s : *sessions) {
+      sessions_list += fmt::format("<li>{} · {} · since {}{}</li>", escape_html(s.ip.empty() ? "unknown address" : s.ip),
+                                   escape_html(s.user_agent.empty() ? "unknown browser" : s.user_agent),
+                                   escape_html(s.created_at), s.token_hash == mine ? " (this one)" : "");
+    }
+  }
+  std::string account_forms = fmt::format(
+      R"(<h2>Sessions</h2><ul>{0}</ul>
+<form method="post" action="/account/security">{1}<input type="hidden" name="action" value="end_others"><button type="submit">Sign out my other sessions</button></form>
+<h2>Password</h2><form method="post" action="/account/security">{1}<input type="hidden" name="action" value="password">
+<p><label for="current">Current password</label> <input id="current" name="current" type="password" autocomplete="current-password" required></p>
+<p><label for="new-password">New password</label> <input id="new-password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>
+<p><button type="submit">Change the password</button></p></form>)",
+      sessions_list, csrf);
+  std::string two_factor =
+      on ? "<h2>Two-factor sign-in</h2><p>Two-factor sign-in is <strong>on</strong>.</p>" +
+               code_form("disable", "Turn off two-factor sign-in")
+         : fmt::format(R"(<h2>Two-factor sign-in</h2><p>Two-factor sign-in is <strong>off</strong>.</p><form method="post" action="/account/security">{}<input type="hidden" name="action" value="begin"><p><button type="submit">Set up two-factor sign-in</button></p></form>)",
+                       csrf);
+  return render(notice + two_factor + account_forms);
 }
 
 }  // namespace calyx::web

@@ -325,3 +325,30 @@ TEST_CASE("two-factor sign-in: set up with an authenticator code, then a code or
     CHECK(std::any_of(entries.begin(), entries.end(), [](const audit::Entry& e) { return e.action == "account.two_factor_enabled"; }));
   });
 }
+
+TEST_CASE("a user lists their sessions, ends the others, and changes the password with the current one") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    Browser laptop(world, "acme.localhost"), phone(world, "acme.localhost");
+    REQUIRE(laptop.sign_in("editor@acme.test", kPassword).status == 303);
+    REQUIRE(phone.sign_in("editor@acme.test", kPassword).status == 303);
+    auto page = laptop.request("GET", "/account/security");
+    CHECK(page.body.find("(this one)") != std::string::npos);
+    CHECK(world.accounts->session_count(people.editor).value() == 2);
+    laptop.request("POST", "/account/security", "action=end_others&_csrf=" + Browser::csrf_of(page));
+    CHECK(world.accounts->session_count(people.editor).value() == 1);
+    CHECK(phone.request("GET", "/blog/editor").status == 303);  // the phone was signed out
+    CHECK(laptop.request("GET", "/blog/editor").status == 200);
+
+    auto wrong = laptop.request("POST", "/account/security",
+                                "action=password&current=nope&password=a+new+long+one&_csrf=" + Browser::csrf_of(page));
+    CHECK(wrong.body.find("the current password is wrong") != std::string::npos);
+    auto changed = laptop.request("POST", "/account/security",
+                                  "action=password&current=correct+horse+battery&password=a+new+long+one&_csrf=" +
+                                      Browser::csrf_of(page));
+    CHECK(changed.body.find("Your password was changed") != std::string::npos);
+    CHECK(laptop.request("GET", "/blog/editor").status == 200);  // this session stays
+    CHECK(Browser(world, "acme.localhost").sign_in("editor@acme.test", "a new long one").status == 303);
+  });
+}

@@ -81,6 +81,14 @@ class Accounts {
   // Ends every session of the user but the one named (empty: all).
   Status end_sessions(std::int64_t user_id, std::string_view keep_token = {});
   Result<std::size_t> session_count(std::int64_t user_id);
+  struct SessionInfo {
+    std::string token_hash;  // identifies it (the token itself is never stored)
+    std::int64_t tenant_id = 0;
+    std::string ip, user_agent, created_at, last_seen_at;
+  };
+  Result<std::vector<SessionInfo>> sessions_of(std::int64_t user_id);
+  // Changing the password needs the current one; every other session of the user ends.
+  Status change_password(std::int64_t user_id, std::string_view current, std::string_view next, std::string_view keep_token);
 
   // Two-factor sign-in. begin_totp stores a new secret (not yet required) and returns it; enable_totp turns it
   // on with a first code from the app and returns ten single-use backup codes (shown once); disable_totp needs a
