@@ -239,6 +239,7 @@ Result<Session> Accounts::sign_in(const SignIn& attempt) {
     return Error::denied("the email or password is wrong");
   }
   if (user->status != UserStatus::active) return Error::denied("this account is suspended");
+  if (user->confirmed_at.empty()) return Error::denied("confirm your email first: follow the link we sent you");
   clear_failures(account);
   if (password_needs_rehash(hash)) (void)set_password(user->id, attempt.password);
 
@@ -574,6 +575,33 @@ Result<User> Accounts::redeem_token(std::string_view token, std::string_view pur
     return failure(e, "reading the token");
   }
   return find_user(static_cast<std::int64_t>(user_id));
+}
+
+Result<Accounts::Registration> Accounts::register_user(const NewUser& spec, std::int64_t tenant_id) {
+  NewUser unconfirmed = spec;
+  unconfirmed.confirmed = false;
+  unconfirmed.platform_admin = false;
+  auto user = create_user(unconfirmed);
+  if (!user) return user.error();
+  auto token = issue_token(user->id, "confirm_email", tenant_id, std::chrono::hours(24));
+  if (!token) return token.error();
+  return Registration{*user, *token};
+}
+
+Result<User> Accounts::confirm_email(std::string_view token) {
+  auto user = redeem_token(token, "confirm_email");
+  if (!user) return user.error();
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    long long id = user->id;
+    std::string now = utc_now();
+    lease->session() << "UPDATE calyx_users SET confirmed_at = :c WHERE id = :id AND confirmed_at IS NULL", soci::use(now),
+        soci::use(id);
+  } catch (const std::exception& e) {
+    return failure(e, "confirming the email");
+  }
+  return find_user(user->id);
 }
 
 Result<std::optional<std::string>> Accounts::start_password_reset(std::string_view email, std::int64_t tenant_id) {

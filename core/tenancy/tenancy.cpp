@@ -65,6 +65,7 @@ Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
     auto& session = lease->session();
     Tenant t;
     long long id = 0, parent = 0;
+    int signup = 0;
     std::string status, isolation;
     soci::indicator parent_indicator = soci::i_null;
     soci::statement rows(session);
@@ -77,15 +78,17 @@ Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
     rows.exchange(soci::into(parent, parent_indicator));
     rows.exchange(soci::into(t.created_at));
     rows.exchange(soci::into(t.updated_at));
+    rows.exchange(soci::into(signup));
     if (!slug.empty()) rows.exchange(soci::use(only, "slug"));
     db::dialect::prepare_once(rows, "SELECT id, slug, name, status, isolation, data_location, parent_id, created_at, "
-                                    "updated_at FROM calyx_tenants" + where + " ORDER BY slug");
+                                    "updated_at, allow_signup FROM calyx_tenants" + where + " ORDER BY slug");
     rows.execute();
     while (rows.fetch()) {
       t.id = id;
       t.status = parse_status(status).value();
       t.isolation = parse_isolation(isolation).value();
       t.parent_id = parent_indicator == soci::i_ok ? std::optional<std::int64_t>(parent) : std::nullopt;
+      t.allow_signup = signup != 0;
       tenants.push_back(t);
     }
     std::map<std::int64_t, Tenant*> by_id;
@@ -375,6 +378,24 @@ Status Tenancy::migrate_module(const Tenant& tenant, const modules::DataScope& s
     return db_error(e, fmt::format("{} migrations", module.code));
   }
   return Ok{};
+}
+
+Status Tenancy::set_signup(std::string_view slug, bool allowed) {
+  auto tenant = find(slug);
+  if (!tenant) return tenant.error();
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    int value = allowed ? 1 : 0;
+    long long id = tenant->id;
+    lease->session() << "UPDATE calyx_tenants SET allow_signup = :a WHERE id = :id", soci::use(value), soci::use(id);
+    bump_version(lease->session(), host_.backend());
+    tx.commit();
+    return Ok{};
+  } catch (const std::exception& e) {
+    return db_error(e, "changing sign-up");
+  }
 }
 
 Result<db::ConnectionPool*> Tenancy::tenant_pool(const Tenant& tenant) {

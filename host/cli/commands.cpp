@@ -79,6 +79,10 @@ int run(int argc, char** argv) {
   }
   token_create_cmd->add_option("--name", token_name, "What the token is for, e.g. billing-sync")->required();
   token_revoke_cmd->add_option("--name", token_name, "The token's name")->required();
+  auto* signup_cmd = tenant_cmd->add_subcommand("signup", "Let people register on the tenant's host, or not");
+  std::string signup_state;
+  signup_cmd->add_option("slug", tenant_slug, "Tenant slug")->required();
+  signup_cmd->add_option("state", signup_state, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
   auto* member_cmd = tenant_cmd->add_subcommand("member", "Members of a tenant and their roles");
   member_cmd->require_subcommand(1);
   MemberArgs member_args;
@@ -154,6 +158,7 @@ int run(int argc, char** argv) {
   if (token_create_cmd->parsed()) return tenant_token(config_file, "create", tenant_slug, token_name);
   if (token_list_cmd->parsed()) return tenant_token(config_file, "list", tenant_slug, "");
   if (token_revoke_cmd->parsed()) return tenant_token(config_file, "revoke", tenant_slug, token_name);
+  if (signup_cmd->parsed()) return tenant_signup(config_file, tenant_slug, signup_state == "on");
   if (member_add_cmd->parsed()) return member_add(config_file, member_args);
   if (member_list_cmd->parsed()) return member_list(config_file, member_args.slug);
   if (member_remove_cmd->parsed()) return member_remove(config_file, member_args.slug, member_args.email);

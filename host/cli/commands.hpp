@@ -33,6 +33,7 @@ struct MemberArgs {
   std::string slug, email, role = "member";
   std::vector<std::string> module_roles, prohibited;
 };
+int tenant_signup(const std::string& config_file, const std::string& slug, bool allowed);
 int user_create(const std::string& config_file, const UserCreateArgs& args);
 int user_set_status(const std::string& config_file, const std::string& email, const std::string& status);
 int member_add(const std::string& config_file, const MemberArgs& args);

@@ -26,7 +26,8 @@ int serve(const std::string& config_file) {
   if (auto started = directory.start(); !started) return fail(started.error().message());
   web::PlatformInfo info{CALYX_VERSION, context.settings.base_domain};
   web::SessionPages sessions({*context.accounts, *context.memberships, *context.audit, *context.outbox,
-                              context.settings.base_domain, context.settings.mode == config::Mode::development});
+                              context.settings.base_domain, context.settings.mode == config::Mode::development,
+                              context.tenancy.get()});
   web::TenantFront front(
       directory, *context.tenancy,
       [&](const http::Request& request) { return web::platform_page(request, *context.pool, info); }, &sessions);

@@ -95,9 +95,18 @@ int tenant_show(const std::string& config_file, const std::string& slug) {
                {"domains", join(t->domains, t->slug + "." + (*host)->settings.base_domain)},
                {"parent", parent},
                {"children", join(children)},
+               {"sign-up", t->allow_signup ? "on" : "off"},
                {"modules", join(t->modules)},
                {"created", t->created_at},
                {"updated", t->updated_at}});
+  return 0;
+}
+
+int tenant_signup(const std::string& config_file, const std::string& slug, bool allowed) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  if (auto ok = (*host)->tenancy->set_signup(slug, allowed); !ok) return fail(ok.error().message());
+  std::printf("sign-up on %s is %s\n", slug.c_str(), allowed ? "on: /register" : "off");
   return 0;
 }
 

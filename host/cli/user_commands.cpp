@@ -56,7 +56,14 @@ int member_add(const std::string& config_file, const MemberArgs& args) {
   auto role = orgs::parse_tenant_role(args.role);
   if (!role) return fail(role.error().message());
   auto& memberships = *(*host)->memberships;
+  auto before = memberships.of(tenant->id, user->id);
+  if (!before) return fail(before.error().message());
   if (auto ok = memberships.set_role(tenant->id, user->id, *role); !ok) return fail(ok.error().message());
+  if (!*before) {  // joined: the tenant's modules may set up the new member's data
+    (void)(*host)->tenancy->fire_hook(*tenant, "user_created",
+                                      fmt::format(R"({{"user_id":{},"email":"{}","tenant":"{}"}})", user->id, user->email,
+                                                  tenant->slug));
+  }
   for (const auto& module_role : args.module_roles) {
     bool known = false;
     for (const auto& code : tenant->modules) {

@@ -98,7 +98,8 @@ Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenan
 
 bool SessionPages::handles(std::string_view path) {
   return path == "/sign-in" || path == "/sign-in/code" || path == "/sign-out" || path == "/password/forgot" ||
-         path == "/password/reset" || path == "/account/security" || path == "/dev/mailbox";
+         path == "/password/reset" || path == "/account/security" || path == "/register" || path == "/confirm" ||
+         path == "/dev/mailbox";
 }
 
 namespace {
@@ -206,6 +207,70 @@ http::Response SessionPages::reset_password(const http::Request& request, const 
   return response;
 }
 
+http::Response SessionPages::register_page(const http::Request& request, const http::RequestContext& context,
+                                           const tenancy::Tenant& tenant) {
+  if (!tenant.allow_signup) {
+    return error_page(request, status::not_found, "Page not found", "This workspace does not take sign-ups.", tenant.name);
+  }
+  constexpr std::string_view kFields = R"(<p><label for="name">Name</label> <input id="name" name="name" autocomplete="name"></p>
+<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="email" required></p>
+<p><label for="password">Password (at least 10 characters)</label> <input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>)";
+  auto form = [&](std::string_view intro, status code) {
+    return form_page(request, tenant, fmt::format("Join {}", tenant.name), intro, "/register", kFields, "Create my account", code);
+  };
+  if (request.method() != http::bhttp::verb::post) return form("", status::ok);
+  if (!double_submit_ok(request)) return form(R"(<p role="alert">The form expired. Please try again.</p>)", status::forbidden);
+  std::string_view body = request.body();
+  std::string email = form_field(body, "email").value_or("");
+  auto registered = services_.accounts.register_user(
+      {email, form_field(body, "name").value_or(""), form_field(body, "password").value_or(""), false, false}, tenant.id);
+  std::string from = "no-reply@" + services_.base_domain;
+  if (!registered && registered.error().code() == Error::Code::conflict) {
+    // Taken: tell the owner of the address, not the visitor.
+    (void)services_.outbox.enqueue({0, tenant.id, accounts::normalize_email(email).value(), from,
+                                    fmt::format("Your {} account", tenant.name),
+                                    fmt::format("Someone tried to register at {} with this address, which already has an "
+                                                "account. Sign in here: {}/sign-in\n",
+                                                tenant.name, tenant_url(request, tenant)),
+                                    "", ""});
+  } else if (!registered) {
+    return form(fmt::format(R"(<p role="alert">{}</p>)", escape_html(registered.error().message())), status::unprocessable_entity);
+  } else {
+    const auto& user = registered->user;
+    (void)services_.memberships.set_role(tenant.id, user.id, orgs::TenantRole::member);
+    services_.audit.record({0, "", "user", user.id, std::nullopt, tenant.id, "user.registered", user.email, "{}",
+                            context.remote_address});
+    if (services_.tenancy) {
+      (void)services_.tenancy->fire_hook(tenant, "user_created",
+                                         fmt::format(R"({{"user_id":{},"email":"{}","tenant":"{}"}})", user.id, user.email,
+                                                     tenant.slug));
+    }
+    (void)services_.outbox.enqueue({0, tenant.id, user.email, from, fmt::format("Confirm your {} account", tenant.name),
+                                    fmt::format("Welcome to {}! Confirm your email address to sign in:\n{}/confirm?token={}\n",
+                                                tenant.name, tenant_url(request, tenant), registered->confirmation_token),
+                                    "", ""});
+  }
+  return http::make_response(request, status::ok,
+                             page_html("Check your email", tenant.name,
+                                       "<h1>Check your email</h1><p>We sent a link to that address. Follow it to "
+                                       "confirm your account, then sign in.</p>"),
+                             "text/html; charset=utf-8");
+}
+
+http::Response SessionPages::confirm(const http::Request& request, const http::RequestContext& context,
+                                     const tenancy::Tenant& tenant) {
+  std::string_view target = request.target();
+  auto query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
+  auto user = services_.accounts.confirm_email(form_field(query, "token").value_or(""));
+  if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), tenant.name);
+  services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "user.email_confirmed", user->email, "{}",
+                          context.remote_address});
+  return http::make_response(request, status::ok,
+                             page_html("Email confirmed", tenant.name,
+                                       R"(<h1>Email confirmed</h1><p>Your account is ready. <a href="/sign-in">Sign in</a>.</p>)"),
+                             "text/html; charset=utf-8");
+}
+
 http::Response SessionPages::mailbox(const http::Request& request, const tenancy::Tenant& tenant) {
   if (!services_.dev_mode) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
   auto messages = services_.outbox.latest(50);
@@ -263,6 +328,8 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   if (path == "/password/forgot") return forgot_password(request, context, tenant);
   if (path == "/password/reset") return reset_password(request, context, tenant);
   if (path == "/dev/mailbox") return mailbox(request, tenant);
+  if (path == "/register") return register_page(request, context, tenant);
+  if (path == "/confirm") return confirm(request, context, tenant);
   if (path == "/sign-in/code") return second_factor(request, context, tenant);
   if (path == "/account/security") return security(request, context, tenant, visitor);
   if (request.method() == http::bhttp::verb::post) return sign_in(request, context, tenant);

@@ -13,7 +13,7 @@
 #include <calyx/audit/audit_log.hpp>
 #include <calyx/mail/outbox.hpp>
 #include <calyx/orgs/memberships.hpp>
-#include <calyx/tenancy/tenant.hpp>
+#include <calyx/tenancy/tenancy.hpp>
 
 #include <optional>
 #include <string>
@@ -27,6 +27,7 @@ struct AccountServices {
   mail::Outbox& outbox;
   std::string base_domain = "localhost";  // links in emails: the tenant's primary domain, else <slug>.<base>
   bool dev_mode = false;                  // /dev/mailbox shows the tenant's outgoing mail
+  tenancy::Tenancy* tenancy = nullptr;    // fires user_created when someone joins a tenant
 };
 
 struct Visitor {
@@ -45,7 +46,7 @@ class SessionPages {
 
   Visitor visitor(const http::Request& request, const tenancy::Tenant& tenant);
   // True for the paths this class answers (/sign-in, /sign-in/code, /sign-out, /password/forgot,
-  // /password/reset, /account/security, /dev/mailbox).
+  // /password/reset, /account/security, /register, /confirm, /dev/mailbox).
   static bool handles(std::string_view path);
   http::Response handle(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
                         const Visitor& visitor);
@@ -64,6 +65,9 @@ class SessionPages {
   http::Response reset_password(const http::Request& request, const http::RequestContext& context,
                                 const tenancy::Tenant& tenant);
   http::Response mailbox(const http::Request& request, const tenancy::Tenant& tenant);
+  http::Response register_page(const http::Request& request, const http::RequestContext& context,
+                               const tenancy::Tenant& tenant);
+  http::Response confirm(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant);
   http::Response second_factor(const http::Request& request, const http::RequestContext& context,
                                const tenancy::Tenant& tenant);
   http::Response security(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,

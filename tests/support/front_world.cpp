@@ -34,7 +34,7 @@ FrontWorld::FrontWorld(TestDatabase& database) {
   audit = std::make_unique<audit::AuditLog>(*pool);
   outbox = std::make_unique<mail::Outbox>(*pool);
   sessions = std::make_unique<web::SessionPages>(
-      web::AccountServices{*accounts, *memberships, *audit, *outbox, "localhost", /*dev_mode=*/true});
+      web::AccountServices{*accounts, *memberships, *audit, *outbox, "localhost", /*dev_mode=*/true, tenancy.get()});
 
   directory = std::make_unique<host::TenantDirectory>(*tenancy, "localhost", "");
   REQUIRE(directory->start().ok());

@@ -352,3 +352,43 @@ TEST_CASE("a user lists their sessions, ends the others, and changes the passwor
     CHECK(Browser(world, "acme.localhost").sign_in("editor@acme.test", "a new long one").status == 303);
   });
 }
+
+TEST_CASE("self sign-up where the tenant allows it: confirm the email, then sign in; user_created reaches the modules") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    Browser browser(world, "acme.localhost");
+    CHECK(browser.request("GET", "/register").status == 404);  // off by default
+    REQUIRE(world.tenancy->set_signup("acme", true).ok());
+    REQUIRE(world.eventually("acme.localhost", "/register", 200));
+
+    auto form = browser.request("GET", "/register");
+    auto weak = browser.request("POST", "/register", "_csrf=" + Browser::csrf_of(form) + "&email=new@acme.test&password=short");
+    CHECK(weak.status == 422);
+    auto done = browser.request("POST", "/register",
+                                "_csrf=" + Browser::csrf_of(weak) + "&name=New&email=new@acme.test&password=a+fine+password");
+    CHECK(done.body.find("Check your email") != std::string::npos);
+    // Registering a taken address answers the same, and mails the owner instead.
+    auto form2 = browser.request("GET", "/register");
+    auto taken = browser.request("POST", "/register",
+                                 "_csrf=" + Browser::csrf_of(form2) + "&email=editor@acme.test&password=a+fine+password");
+    CHECK(taken.body == done.body);
+    auto mail = world.outbox->latest().value();
+    REQUIRE(mail.size() == 2);
+    CHECK(mail[0].to == "editor@acme.test");
+    CHECK(mail[0].subject == "Your Acme account");
+    CHECK(mail[1].subject == "Confirm your Acme account");
+
+    CHECK(browser.sign_in("new@acme.test", "a fine password").body.find("confirm your email first") != std::string::npos);
+    std::smatch token;
+    REQUIRE(std::regex_search(mail[1].body, token, std::regex("/confirm\\?token=([0-9a-f]{64})")));
+    CHECK(browser.request("GET", "/confirm?token=" + token[1].str()).body.find("Email confirmed") != std::string::npos);
+    CHECK(browser.request("GET", "/confirm?token=" + token[1].str()).status == 403);  // used
+    CHECK(browser.sign_in("new@acme.test", "a fine password").status == 303);
+
+    // A member of acme now, and the notes module heard about them.
+    auto user = world.accounts->find_user("new@acme.test").value();
+    CHECK(world.memberships->of(world.tenancy->find("acme")->id, user.id).value()->role == orgs::TenantRole::member);
+    CHECK(world.get("acme.localhost", "/notes")->body.find("user_created: acme") != std::string::npos);
+  });
+}

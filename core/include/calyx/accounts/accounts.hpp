@@ -100,6 +100,16 @@ class Accounts {
   Result<Session> complete_sign_in(std::string_view second_factor, std::string_view code, std::string_view ip,
                                    std::string_view user_agent);
 
+  // Self sign-up: an unconfirmed user and a confirmation token (valid a day). An email already taken is
+  // refused with conflict (callers answer the same either way, and mail the owner instead).
+  struct Registration {
+    User user;
+    std::string confirmation_token;
+  };
+  Result<Registration> register_user(const NewUser& spec, std::int64_t tenant_id);
+  // Confirms the email a token was sent to (once, before it expires).
+  Result<User> confirm_email(std::string_view token);
+
   // Password reset: a single-use token valid for an hour, for an active user; nullopt (and nothing stored)
   // for an unknown or inactive email, so callers answer the same either way.
   Result<std::optional<std::string>> start_password_reset(std::string_view email, std::int64_t tenant_id);

@@ -69,6 +69,11 @@ class Tenancy {
   Result<std::vector<Tenant>> list();
   Result<Tenant> find(std::string_view slug);
   Status set_status(std::string_view slug, TenantStatus status);
+  Status set_signup(std::string_view slug, bool allowed);
+  // Runs hook `point` with `data_json` for the tenant's modules (e.g. user_created when someone joins).
+  Status fire_hook(const Tenant& tenant, std::string_view point, const std::string& data_json) {
+    return run_hook(tenant, point, data_json);
+  }
   // Soft delete (status deleted, data kept) or, with `purge`, removes the tenant's data and records. Fires
   // tenant_deleted first, while the tenant's modules can still reach its data.
   Status remove(std::string_view slug, bool purge);

@@ -33,6 +33,7 @@ struct Tenant {
   // (enterprise).
   std::string data_location;
   std::optional<std::int64_t> parent_id;
+  bool allow_signup = false;  // people may register on its host
   std::string created_at, updated_at;
   std::vector<std::string> domains;  // primary first
   std::vector<std::string> modules;  // active subscriptions, by code
