@@ -256,8 +256,9 @@ Result<Session> Accounts::sign_in(const SignIn& attempt) {
 }
 
 Result<Session> Accounts::open_session(const User& user, std::int64_t tenant_id, std::string_view ip,
-                                       std::string_view user_agent) {
+                                       std::string_view user_agent, std::optional<std::int64_t> impersonator) {
   Session session;
+  session.impersonator_id = impersonator;
   session.token = random_token();
   session.csrf_token = random_token();
   session.user = user;
@@ -269,10 +270,18 @@ Result<Session> Accounts::open_session(const User& user, std::int64_t tenant_id,
     db::Transaction tx(*lease);
     std::string digest = token_digest(session.token), now = utc_now(), address(ip), agent(user_agent.substr(0, 300));
     long long user_id = user.id, tenant = tenant_id, expires = session.expires_at;
-    lease->session() << "INSERT INTO calyx_sessions (token_hash, user_id, tenant_id, csrf_token, ip, user_agent, "
-                        "created_at, last_seen_at, expires_at) VALUES (:h, :u, :t, :c, :ip, :ua, :now, :now2, :x)",
-        soci::use(digest), soci::use(user_id), soci::use(tenant), soci::use(session.csrf_token), soci::use(address),
-        soci::use(agent), soci::use(now), soci::use(now), soci::use(expires);
+    long long impersonator_id = impersonator.value_or(0);
+    soci::indicator impersonated = impersonator ? soci::i_ok : soci::i_null;
+    lease->session() << "INSERT INTO calyx_sessions (token_hash, user_id, tenant_id, csrf_token, impersonator_id, ip, "
+                        "user_agent, created_at, last_seen_at, expires_at) "
+                        "VALUES (:h, :u, :t, :c, :i, :ip, :ua, :now, :now2, :x)",
+        soci::use(digest), soci::use(user_id), soci::use(tenant), soci::use(session.csrf_token),
+        soci::use(impersonator_id, impersonated), soci::use(address), soci::use(agent), soci::use(now), soci::use(now),
+        soci::use(expires);
+    if (impersonator) {
+      tx.commit();
+      return session;  // the target's last sign-in stays theirs
+    }
     lease->session() << "UPDATE calyx_users SET last_sign_in_at = :t, last_sign_in_ip = :ip WHERE id = :id",
         soci::use(now), soci::use(address), soci::use(user_id);
     tx.commit();
@@ -575,6 +584,41 @@ Result<User> Accounts::redeem_token(std::string_view token, std::string_view pur
     return failure(e, "reading the token");
   }
   return find_user(static_cast<std::int64_t>(user_id));
+}
+
+Result<std::vector<User>> Accounts::list_users() {
+  std::vector<long long> ids;
+  {
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      long long id = 0;
+      soci::statement rows = (lease->session().prepare << "SELECT id FROM calyx_users ORDER BY email", soci::into(id));
+      rows.execute();
+      while (rows.fetch()) ids.push_back(id);
+    } catch (const std::exception& e) {
+      return failure(e, "listing users");
+    }
+  }
+  std::vector<User> out;
+  for (long long id : ids) {
+    auto user = find_user(static_cast<std::int64_t>(id));
+    if (!user) return user.error();
+    out.push_back(std::move(user.value()));
+  }
+  return out;
+}
+
+Result<Session> Accounts::impersonate(const User& admin, std::string_view target_email, std::int64_t tenant_id,
+                                      std::string_view ip, std::string_view user_agent) {
+  if (!admin.platform_admin || admin.status != UserStatus::active) {
+    return Error::denied("only platform admins may impersonate");
+  }
+  auto target = find_user(target_email);
+  if (!target) return Error::not_found(fmt::format("no user {}", target_email));
+  if (target->platform_admin) return Error::denied("a platform admin cannot be impersonated");
+  if (target->status != UserStatus::active) return Error::denied("that account is suspended");
+  return open_session(*target, tenant_id, ip, user_agent, admin.id);
 }
 
 Result<Accounts::Registration> Accounts::register_user(const NewUser& spec, std::int64_t tenant_id) {

@@ -95,7 +95,7 @@ int run(int argc, char** argv) {
   for (auto* command : {member_add_cmd, member_remove_cmd}) {
     command->add_option("--email", member_args.email, "The user's email")->required();
   }
-  member_add_cmd->add_option("--role", member_args.role, "owner, admin or member (default)")
+  member_add_cmd->add_option("--role", member_args.role, "owner, admin or member (new members: member; otherwise unchanged)")
       ->check(CLI::IsMember({"owner", "admin", "member"}));
   member_add_cmd->add_option("--module-role", member_args.module_roles, "A module role to grant, e.g. blog.editor");
   member_add_cmd->add_option("--prohibit", member_args.prohibited, "A permission to deny whatever the roles grant");
@@ -116,6 +116,7 @@ int run(int argc, char** argv) {
   user_create_cmd->add_flag("--platform-admin", user_args.platform_admin, "May administer the whole platform");
   user_create_cmd->add_flag("--password-stdin", user_args.password_stdin, "Read the password from standard input")
       ->required();
+  auto* user_list_cmd = user_cmd->add_subcommand("list", "List users");
   auto* user_suspend_cmd = user_cmd->add_subcommand("suspend", "Suspend a user (signed out everywhere)");
   auto* user_activate_cmd = user_cmd->add_subcommand("activate", "Activate a suspended user");
   for (auto* command : {user_suspend_cmd, user_activate_cmd}) command->add_option("email", user_email, "Email")->required();
@@ -162,6 +163,7 @@ int run(int argc, char** argv) {
   if (member_add_cmd->parsed()) return member_add(config_file, member_args);
   if (member_list_cmd->parsed()) return member_list(config_file, member_args.slug);
   if (member_remove_cmd->parsed()) return member_remove(config_file, member_args.slug, member_args.email);
+  if (user_list_cmd->parsed()) return user_list(config_file);
   if (user_create_cmd->parsed()) return user_create(config_file, user_args);
   if (user_suspend_cmd->parsed()) return user_set_status(config_file, user_email, "suspended");
   if (user_activate_cmd->parsed()) return user_set_status(config_file, user_email, "active");

@@ -30,10 +30,11 @@ struct UserCreateArgs {
   bool platform_admin = false, password_stdin = false;
 };
 struct MemberArgs {
-  std::string slug, email, role = "member";
+  std::string slug, email, role;  // role empty: member for a new member, unchanged otherwise
   std::vector<std::string> module_roles, prohibited;
 };
 int tenant_signup(const std::string& config_file, const std::string& slug, bool allowed);
+int user_list(const std::string& config_file);
 int user_create(const std::string& config_file, const UserCreateArgs& args);
 int user_set_status(const std::string& config_file, const std::string& email, const std::string& status);
 int member_add(const std::string& config_file, const MemberArgs& args);

@@ -46,6 +46,20 @@ int user_set_status(const std::string& config_file, const std::string& email, co
   return 0;
 }
 
+int user_list(const std::string& config_file) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto users = (*host)->accounts->list_users();
+  if (!users) return fail(users.error().message());
+  std::vector<std::vector<std::string>> rows{{"EMAIL", "NAME", "STATUS", "PLATFORM ADMIN", "LAST SIGN-IN"}};
+  for (const auto& u : *users) {
+    rows.push_back({u.email, u.name.empty() ? "-" : u.name, std::string(accounts::to_string(u.status)),
+                    u.platform_admin ? "yes" : "no", u.last_sign_in_at.empty() ? "-" : u.last_sign_in_at});
+  }
+  print_table(rows);
+  return 0;
+}
+
 int member_add(const std::string& config_file, const MemberArgs& args) {
   auto host = open_host(config_file, false);
   if (!host) return fail(host.error().message());
@@ -53,17 +67,9 @@ int member_add(const std::string& config_file, const MemberArgs& args) {
   if (!tenant) return fail(tenant.error().message());
   auto user = (*host)->accounts->find_user(args.email);
   if (!user) return fail(fmt::format("no user {} (calyx user create first)", args.email));
-  auto role = orgs::parse_tenant_role(args.role);
+  auto role = orgs::parse_tenant_role(args.role.empty() ? "member" : args.role);
   if (!role) return fail(role.error().message());
-  auto& memberships = *(*host)->memberships;
-  auto before = memberships.of(tenant->id, user->id);
-  if (!before) return fail(before.error().message());
-  if (auto ok = memberships.set_role(tenant->id, user->id, *role); !ok) return fail(ok.error().message());
-  if (!*before) {  // joined: the tenant's modules may set up the new member's data
-    (void)(*host)->tenancy->fire_hook(*tenant, "user_created",
-                                      fmt::format(R"({{"user_id":{},"email":"{}","tenant":"{}"}})", user->id, user->email,
-                                                  tenant->slug));
-  }
+  // Every module role must exist before anything changes.
   for (const auto& module_role : args.module_roles) {
     bool known = false;
     for (const auto& code : tenant->modules) {
@@ -72,14 +78,29 @@ int member_add(const std::string& config_file, const MemberArgs& args) {
       }
     }
     if (!known) return fail(fmt::format("no module of tenant {} defines the role '{}'", args.slug, module_role));
+  }
+  auto& memberships = *(*host)->memberships;
+  auto before = memberships.of(tenant->id, user->id);
+  if (!before) return fail(before.error().message());
+  // Without --role an existing member keeps theirs; a new one is a member.
+  if (!*before || !args.role.empty()) {
+    if (auto ok = memberships.set_role(tenant->id, user->id, *role); !ok) return fail(ok.error().message());
+  }
+  std::string now_role(orgs::to_string(*before && args.role.empty() ? (*before)->role : *role));
+  if (!*before) {  // joined: the tenant's modules may set up the new member's data
+    (void)(*host)->tenancy->fire_hook(*tenant, "user_created",
+                                      fmt::format(R"({{"user_id":{},"email":"{}","tenant":"{}"}})", user->id, user->email,
+                                                  tenant->slug));
+  }
+  for (const auto& module_role : args.module_roles) {
     if (auto ok = memberships.grant_module_role(tenant->id, user->id, module_role); !ok) return fail(ok.error().message());
   }
   for (const auto& permission : args.prohibited) {
     if (auto ok = memberships.prohibit(tenant->id, user->id, permission); !ok) return fail(ok.error().message());
   }
   (*host)->audit->record({0, "", "system", std::nullopt, std::nullopt, tenant->id, "member.role_changed", user->email,
-                          fmt::format(R"({{"role":"{}"}})", args.role), ""});
-  std::printf("%s is %s of %s\n", user->email.c_str(), args.role.c_str(), args.slug.c_str());
+                          fmt::format(R"({{"role":"{}"}})", now_role), ""});
+  std::printf("%s is %s of %s\n", user->email.c_str(), now_role.c_str(), args.slug.c_str());
   return 0;
 }
 

@@ -37,6 +37,12 @@ bool state_changing(const http::Request& request) {
 
 }  // namespace
 
+std::string impersonation_banner(const Visitor& visitor) {
+  if (!visitor.session || !visitor.session->impersonator_id) return {};
+  return fmt::format(R"(<div role="alert" class="impersonation">You are impersonating {}. <form method="post" action="/admin/impersonate/stop"><input type="hidden" name="_csrf" value="{}"><button type="submit">Stop impersonating</button></form></div>)",
+                     escape_html(visitor.session->user.email), visitor.session->csrf_token);
+}
+
 std::string cookie_value(const http::Request& request, std::string_view name) {
   for (auto it = request.find(http::bhttp::field::cookie); it != request.end() && it->name() == http::bhttp::field::cookie; ++it) {
     std::string_view header = it->value();
@@ -99,6 +105,7 @@ Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenan
 bool SessionPages::handles(std::string_view path) {
   return path == "/sign-in" || path == "/sign-in/code" || path == "/sign-out" || path == "/password/forgot" ||
          path == "/password/reset" || path == "/account/security" || path == "/register" || path == "/confirm" ||
+         path == "/admin/users" || path == "/admin/impersonate" || path == "/admin/impersonate/stop" ||
          path == "/dev/mailbox";
 }
 
@@ -257,6 +264,94 @@ http::Response SessionPages::register_page(const http::Request& request, const h
                              "text/html; charset=utf-8");
 }
 
+http::Response SessionPages::admin_users(const http::Request& request, const http::RequestContext& context,
+                                         const tenancy::Tenant& tenant, const Visitor& visitor) {
+  if (!visitor.session || !visitor.session->user.platform_admin || visitor.session->impersonator_id) {
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  }
+  const auto& admin = visitor.session->user;
+  std::string notice;
+  if (request.method() == http::bhttp::verb::post) {
+    std::string email = form_field(request.body(), "email").value_or(""), action = form_field(request.body(), "action").value_or("");
+    auto target = services_.accounts.find_user(email);
+    if (!target) {
+      notice = "<p role=\"alert\">No such user.</p>";
+    } else if (target->id == admin.id) {
+      notice = "<p role=\"alert\">You cannot suspend yourself.</p>";
+    } else if (action == "suspend" || action == "activate") {
+      auto to = action == "suspend" ? accounts::UserStatus::suspended : accounts::UserStatus::active;
+      if (auto ok = services_.accounts.set_status(target->id, to); ok) {
+        services_.audit.record({0, "", "admin", admin.id, std::nullopt, tenant.id, "user." + std::string(to_string(to)),
+                                target->email, "{}", context.remote_address});
+        notice = fmt::format("<p role=\"status\">{} is {}.</p>", escape_html(target->email), to_string(to));
+      }
+    }
+  }
+  auto users = services_.accounts.list_users();
+  if (!users) return error_page(request, status::service_unavailable, "Users", users.error().message(), tenant.name);
+  std::string rows;
+  std::string csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
+  for (const auto& u : *users) {
+    bool active = u.status == accounts::UserStatus::active;
+    std::string actions;
+    if (u.id != admin.id) {
+      actions += fmt::format(R"(<form method="post" action="/admin/users">{}<input type="hidden" name="email" value="{}"><input type="hidden" name="action" value="{}"><button type="submit">{}</button></form>)",
+                             csrf, escape_html(u.email), active ? "suspend" : "activate", active ? "Suspend" : "Un-suspend");
+      if (active && !u.platform_admin) {
+        actions += fmt::format(R"(<form method="post" action="/admin/impersonate">{}<input type="hidden" name="email" value="{}"><button type="submit">Impersonate</button></form>)",
+                               csrf, escape_html(u.email));
+      }
+    }
+    rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape_html(u.email),
+                        escape_html(u.name), to_string(u.status), u.platform_admin ? "platform admin" : "", actions);
+  }
+  std::string body = fmt::format(
+      "<h1>Users</h1>{}<table><thead><tr><th scope=\"col\">Email</th><th scope=\"col\">Name</th><th scope=\"col\">Status</th>"
+      "<th scope=\"col\">Role</th><th scope=\"col\">Actions</th></tr></thead><tbody>{}</tbody></table>",
+      notice, rows);
+  auto response = http::make_response(request, status::ok, page_html("Users", tenant.name, body), "text/html; charset=utf-8");
+  response.set(http::bhttp::field::cache_control, "no-store");
+  return response;
+}
+
+http::Response SessionPages::impersonation(const http::Request& request, const http::RequestContext& context,
+                                           const tenancy::Tenant& tenant, const Visitor& visitor, bool stop) {
+  if (request.method() != http::bhttp::verb::post || !visitor.session) {
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  }
+  if (stop) {
+    if (!visitor.session->impersonator_id) {
+      return error_page(request, status::bad_request, "Not impersonating", "You are not impersonating anyone.", tenant.name);
+    }
+    (void)services_.accounts.sign_out(visitor.token);
+    services_.audit.record({0, "", "impersonator", visitor.session->user.id, visitor.session->impersonator_id, tenant.id,
+                            "impersonation.stop", visitor.session->user.email, "{}", context.remote_address});
+    auto response = http::make_response(request, status::see_other, "");
+    response.set(http::bhttp::field::location, "/admin/users");
+    // Back to the admin's own session, kept aside while impersonating.
+    std::string admin_token = cookie_value(request, "calyx_admin_session");
+    response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, admin_token, admin_token.empty() ? "; Max-Age=0" : ""));
+    response.insert(http::bhttp::field::set_cookie, cookie("calyx_admin_session", "", "; Max-Age=0"));
+    return response;
+  }
+  if (visitor.session->impersonator_id) {
+    return error_page(request, status::forbidden, "Not allowed", "Stop impersonating first.", tenant.name);
+  }
+  std::string email = form_field(request.body(), "email").value_or("");
+  auto session = services_.accounts.impersonate(visitor.session->user, email, tenant.id, context.remote_address,
+                                                std::string(request[http::bhttp::field::user_agent]));
+  if (!session) {
+    return error_page(request, status::forbidden, "Not allowed", session.error().message(), tenant.name);
+  }
+  services_.audit.record({0, "", "admin", visitor.session->user.id, std::nullopt, tenant.id, "impersonation.start",
+                          session->user.email, "{}", context.remote_address});
+  auto response = http::make_response(request, status::see_other, "");
+  response.set(http::bhttp::field::location, "/");
+  response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, session->token));
+  response.insert(http::bhttp::field::set_cookie, cookie("calyx_admin_session", visitor.token));
+  return response;
+}
+
 http::Response SessionPages::confirm(const http::Request& request, const http::RequestContext& context,
                                      const tenancy::Tenant& tenant) {
   std::string_view target = request.target();
@@ -329,6 +424,9 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   if (path == "/password/reset") return reset_password(request, context, tenant);
   if (path == "/dev/mailbox") return mailbox(request, tenant);
   if (path == "/register") return register_page(request, context, tenant);
+  if (path == "/admin/users") return admin_users(request, context, tenant, visitor);
+  if (path == "/admin/impersonate") return impersonation(request, context, tenant, visitor, false);
+  if (path == "/admin/impersonate/stop") return impersonation(request, context, tenant, visitor, true);
   if (path == "/confirm") return confirm(request, context, tenant);
   if (path == "/sign-in/code") return second_factor(request, context, tenant);
   if (path == "/account/security") return security(request, context, tenant, visitor);

@@ -35,6 +35,9 @@ struct Visitor {
   std::string token;                         // the cookie's token when the session is valid
 };
 
+// The banner every page shows while a platform admin impersonates someone (empty otherwise).
+std::string impersonation_banner(const Visitor& visitor);
+
 // The value of cookie `name` in the request's Cookie header(s), or empty.
 std::string cookie_value(const http::Request& request, std::string_view name);
 // A form field of an application/x-www-form-urlencoded body, decoded, or nullopt.
@@ -46,7 +49,8 @@ class SessionPages {
 
   Visitor visitor(const http::Request& request, const tenancy::Tenant& tenant);
   // True for the paths this class answers (/sign-in, /sign-in/code, /sign-out, /password/forgot,
-  // /password/reset, /account/security, /register, /confirm, /dev/mailbox).
+  // /password/reset, /account/security, /register, /confirm, /admin/users, /admin/impersonate[/stop],
+  // /dev/mailbox).
   static bool handles(std::string_view path);
   http::Response handle(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
                         const Visitor& visitor);
@@ -67,6 +71,10 @@ class SessionPages {
   http::Response mailbox(const http::Request& request, const tenancy::Tenant& tenant);
   http::Response register_page(const http::Request& request, const http::RequestContext& context,
                                const tenancy::Tenant& tenant);
+  http::Response admin_users(const http::Request& request, const http::RequestContext& context,
+                             const tenancy::Tenant& tenant, const Visitor& visitor);
+  http::Response impersonation(const http::Request& request, const http::RequestContext& context,
+                               const tenancy::Tenant& tenant, const Visitor& visitor, bool stop);
   http::Response confirm(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant);
   http::Response second_factor(const http::Request& request, const http::RequestContext& context,
                                const tenancy::Tenant& tenant);

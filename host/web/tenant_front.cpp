@@ -50,7 +50,7 @@ std::string navigation(const modules::ModuleRegistry& registry, const tenancy::T
   } else {
     account = R"(<a href="/sign-in">Sign in</a>)";
   }
-  return (nav.empty() ? "" : "<nav><ul>" + nav + "</ul></nav>") + account;
+  return impersonation_banner(visitor) + (nav.empty() ? "" : "<nav><ul>" + nav + "</ul></nav>") + account;
 }
 
 // Every POST form of an HTML page gets the session's CSRF token, so modules need no CSRF plumbing.

@@ -25,7 +25,7 @@ std::string slurp(const std::string& path) {
 }  // namespace
 
 Process::Process(const std::string& binary, const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env, const std::string& working_dir) {
+                 const std::map<std::string, std::string>& env, const std::string& working_dir, const std::string& input) {
   std::vector<std::string> environment;
   for (char** e = environ; *e; ++e) {
     if (std::strncmp(*e, "CALYX_", 6) != 0) environment.emplace_back(*e);
@@ -38,14 +38,18 @@ Process::Process(const std::string& binary, const std::vector<std::string>& args
   all_args.insert(all_args.end(), args.begin(), args.end());
   for (auto& arg : all_args) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  std::string out_path = dir_.file("stdout"), err_path = dir_.file("stderr");
+  std::string out_path = dir_.file("stdout"), err_path = dir_.file("stderr"), in_path = "/dev/null";
+  if (!input.empty()) {
+    in_path = dir_.file("stdin");
+    std::ofstream(in_path, std::ios::binary) << input;
+  }
 
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int in = ::open("/dev/null", O_RDONLY);
+    int in = ::open(in_path.c_str(), O_RDONLY);
     if (out < 0 || err < 0 || in < 0 || ::chdir(working_dir.c_str()) != 0) ::_exit(127);
     ::dup2(in, 0);
     ::dup2(out, 1);
@@ -94,8 +98,8 @@ std::optional<std::string> Process::wait_for_error_text(const std::string& text,
 }
 
 Completed run_calyx(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                    const std::string& working_dir) {
-  Process process(CALYX_BINARY, args, env, working_dir);
+                    const std::string& working_dir, const std::string& input) {
+  Process process(CALYX_BINARY, args, env, working_dir, input);
   auto code = process.wait(std::chrono::seconds(60));
   if (!code) throw std::runtime_error("calyx did not finish within 60 s");
   return {*code, process.output(), process.errors()};

@@ -18,7 +18,7 @@ class Process {
   // Starts `binary args...` in `working_dir` with the parent's environment plus `env` (CALYX_* of the parent
   // are removed first so the test decides every setting).
   Process(const std::string& binary, const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-          const std::string& working_dir);
+          const std::string& working_dir, const std::string& input = "");
   ~Process();  // kills the child if it still runs
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -43,7 +43,8 @@ struct Completed {
   std::string out;
   std::string err;
 };
+// `input`, when given, is the program's standard input (otherwise /dev/null).
 Completed run_calyx(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                    const std::string& working_dir);
+                    const std::string& working_dir, const std::string& input = "");
 
 }  // namespace calyx::testing

@@ -301,3 +301,33 @@ TEST_CASE("calyx gen migration adds the next numbered migration to a module's so
             .exit_code == 0);
   CHECK(std::filesystem::exists(single / "migrations" / "0001_create_notes.sql"));
 }
+
+TEST_CASE("calyx user and calyx tenant member manage accounts from the command line") {
+  testing::every_backend([](testing::TestDatabase& database) {
+    TempDir dir;
+    std::map<std::string, std::string> env{{"CALYX_DATABASE_URL", database.url_text()},
+                                           {"CALYX_MODULES_DIR", CALYX_MODULES_OUTPUT_DIR}};
+    REQUIRE(run_calyx({"tenant", "create", "--slug", "acme", "--name", "Acme", "--module", "blog"}, env, dir.path()).exit_code == 0);
+    auto created = run_calyx({"user", "create", "--email", "Ann@Acme.test", "--name", "Ann", "--password-stdin"}, env,
+                             dir.path(), "correct horse battery\n");
+    CAPTURE(created.err);
+    CHECK(created.out == "created user ann@acme.test\n");
+    auto weak = run_calyx({"user", "create", "--email", "bob@acme.test", "--password-stdin"}, env, dir.path(), "short\n");
+    CHECK(weak.exit_code == 1);
+    CHECK(weak.err.find("at least 10 characters") != std::string::npos);
+
+    CHECK(run_calyx({"tenant", "member", "add", "acme", "--email", "ann@acme.test", "--role", "owner", "--module-role",
+                     "blog.editor"},
+                    env, dir.path())
+              .out == "ann@acme.test is owner of acme\n");
+    CHECK(run_calyx({"tenant", "member", "add", "acme", "--email", "ann@acme.test", "--module-role", "crm.boss"}, env, dir.path())
+              .err.find("no module of tenant acme defines the role 'crm.boss'") != std::string::npos);
+    auto members = run_calyx({"tenant", "member", "list", "acme"}, env, dir.path());
+    CHECK(members.out.find("ann@acme.test  Ann   owner  blog.editor") != std::string::npos);
+    CHECK(run_calyx({"tenant", "member", "remove", "acme", "--email", "ann@acme.test"}, env, dir.path())
+              .err.find("the last owner of a tenant cannot be removed") != std::string::npos);
+    CHECK(run_calyx({"user", "suspend", "ann@acme.test"}, env, dir.path()).out.find("is suspended") != std::string::npos);
+    CHECK(run_calyx({"user", "list"}, env, dir.path()).out.find("ann@acme.test  Ann   suspended  no") != std::string::npos);
+    CHECK(run_calyx({"tenant", "signup", "acme", "on"}, env, dir.path()).out == "sign-up on acme is on: /register\n");
+  });
+}

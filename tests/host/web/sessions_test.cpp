@@ -392,3 +392,54 @@ TEST_CASE("self sign-up where the tenant allows it: confirm the email, then sign
     CHECK(world.get("acme.localhost", "/notes")->body.find("user_created: acme") != std::string::npos);
   });
 }
+
+TEST_CASE("a platform admin lists and suspends users and impersonates one, with a banner and an audit trail") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    REQUIRE(world.accounts->create_user({"root@platform.test", "Root", kPassword, true, true}).ok());
+    REQUIRE(world.accounts->create_user({"other-root@platform.test", "Other", kPassword, true, true}).ok());
+    Browser member(world, "acme.localhost");
+    REQUIRE(member.sign_in("viewer@acme.test", kPassword).status == 303);
+    CHECK(member.request("GET", "/admin/users").status == 404);  // not for members
+
+    Browser admin(world, "acme.localhost");
+    REQUIRE(admin.sign_in("root@platform.test", kPassword).status == 303);
+    auto users = admin.request("GET", "/admin/users");
+    CHECK(users.status == 200);
+    CHECK(users.body.find("editor@acme.test") != std::string::npos);
+    std::string csrf = Browser::csrf_of(users);
+
+    // Never another platform admin.
+    CHECK(admin.request("POST", "/admin/impersonate", "email=other-root@platform.test&_csrf=" + csrf).status == 403);
+
+    auto started = admin.request("POST", "/admin/impersonate", "email=editor@acme.test&_csrf=" + csrf);
+    CHECK(started.status == 303);
+    auto home = admin.request("GET", "/notes/whoami");
+    CHECK(home.body.find("/editor@acme.test/") != std::string::npos);  // acting as the editor
+    auto page = admin.request("GET", "/blog/editor");
+    CHECK(page.body.find("You are impersonating editor@acme.test") != std::string::npos);
+    CHECK(admin.request("GET", "/admin/users").status == 404);  // no admin powers while impersonating
+
+    auto stopped = admin.request("POST", "/admin/impersonate/stop", "_csrf=" + Browser::csrf_of(page));
+    CHECK(stopped.status == 303);
+    CHECK(admin.request("GET", "/admin/users").status == 200);  // the admin's own session again
+
+    auto acme = world.tenancy->find("acme")->id;
+    auto trail = world.audit->for_tenant(acme).value();
+    auto find = [&](const char* action) {
+      return std::find_if(trail.begin(), trail.end(), [&](const audit::Entry& e) { return e.action == action; });
+    };
+    REQUIRE(find("impersonation.start") != trail.end());
+    CHECK(find("impersonation.start")->actor_kind == "admin");
+    REQUIRE(find("impersonation.stop") != trail.end());
+    CHECK(find("impersonation.stop")->actor_kind == "impersonator");
+    CHECK(find("impersonation.stop")->impersonator_id.has_value());
+
+    // Suspending from the list signs the user out.
+    users = admin.request("GET", "/admin/users");
+    CHECK(admin.request("POST", "/admin/users", "email=viewer@acme.test&action=suspend&_csrf=" + Browser::csrf_of(users))
+              .body.find("viewer@acme.test is suspended") != std::string::npos);
+    CHECK(member.request("GET", "/blog").body.find("Sign out") == std::string::npos);
+  });
+}

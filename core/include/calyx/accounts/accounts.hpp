@@ -100,6 +100,13 @@ class Accounts {
   Result<Session> complete_sign_in(std::string_view second_factor, std::string_view code, std::string_view ip,
                                    std::string_view user_agent);
 
+  // Every user, by email (platform administration).
+  Result<std::vector<User>> list_users();
+  // A session of `target` opened by platform admin `admin` on a tenant: it carries the admin as impersonator.
+  // Refused unless `admin` is an active platform admin, and never for another platform admin.
+  Result<Session> impersonate(const User& admin, std::string_view target_email, std::int64_t tenant_id, std::string_view ip,
+                              std::string_view user_agent);
+
   // Self sign-up: an unconfirmed user and a confirmation token (valid a day). An email already taken is
   // refused with conflict (callers answer the same either way, and mail the owner instead).
   struct Registration {
@@ -120,7 +127,8 @@ class Accounts {
   Result<std::int64_t> locked_for(const std::string& subject);
   void record_failure(const std::string& subject);
   void clear_failures(const std::string& subject);
-  Result<Session> open_session(const User& user, std::int64_t tenant_id, std::string_view ip, std::string_view user_agent);
+  Result<Session> open_session(const User& user, std::int64_t tenant_id, std::string_view ip, std::string_view user_agent,
+                               std::optional<std::int64_t> impersonator = std::nullopt);
   Result<std::string> issue_token(std::int64_t user_id, std::string_view purpose, std::int64_t tenant_id,
                                   std::chrono::seconds lifetime);
   // The user a token was issued to, marking it used; refused when unknown, used, expired or for another purpose.
