@@ -64,7 +64,8 @@ Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
   try {
     auto& session = lease->session();
     Tenant t;
-    long long id = 0, parent = 0;
+    long long id = 0, parent = 0, org = 0;
+    soci::indicator org_indicator = soci::i_null;
     int signup = 0;
     std::string status, isolation;
     soci::indicator parent_indicator = soci::i_null;
@@ -79,9 +80,10 @@ Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
     rows.exchange(soci::into(t.created_at));
     rows.exchange(soci::into(t.updated_at));
     rows.exchange(soci::into(signup));
+    rows.exchange(soci::into(org, org_indicator));
     if (!slug.empty()) rows.exchange(soci::use(only, "slug"));
     db::dialect::prepare_once(rows, "SELECT id, slug, name, status, isolation, data_location, parent_id, created_at, "
-                                    "updated_at, allow_signup FROM calyx_tenants" + where + " ORDER BY slug");
+                                    "updated_at, allow_signup, org_id FROM calyx_tenants" + where + " ORDER BY slug");
     rows.execute();
     while (rows.fetch()) {
       t.id = id;
@@ -89,6 +91,7 @@ Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
       t.isolation = parse_isolation(isolation).value();
       t.parent_id = parent_indicator == soci::i_ok ? std::optional<std::int64_t>(parent) : std::nullopt;
       t.allow_signup = signup != 0;
+      t.org_id = org_indicator == soci::i_ok ? std::optional<std::int64_t>(org) : std::nullopt;
       tenants.push_back(t);
     }
     std::map<std::int64_t, Tenant*> by_id;

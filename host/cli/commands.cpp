@@ -121,6 +121,28 @@ int run(int argc, char** argv) {
   auto* user_activate_cmd = user_cmd->add_subcommand("activate", "Activate a suspended user");
   for (auto* command : {user_suspend_cmd, user_activate_cmd}) command->add_option("email", user_email, "Email")->required();
 
+  auto* org_cmd = app.add_subcommand("org", "Organizations: the customers that own tenants");
+  org_cmd->require_subcommand(1);
+  OrgArgs org_args;
+  auto* org_create_cmd = org_cmd->add_subcommand("create", "Create an org with its first admin");
+  org_create_cmd->add_option("--slug", org_args.slug, "Org slug")->required();
+  org_create_cmd->add_option("--name", org_args.name, "Display name")->required();
+  org_create_cmd->add_option("--admin", org_args.email, "Email of its first admin")->required();
+  auto* org_list_cmd = org_cmd->add_subcommand("list", "List orgs");
+  auto* org_members_cmd = org_cmd->add_subcommand("members", "List an org's members");
+  auto* org_invitations_cmd = org_cmd->add_subcommand("invitations", "List an org's invitations");
+  auto* org_invite_cmd = org_cmd->add_subcommand("invite", "Invite someone by email (or --resend ID)");
+  auto* org_revoke_cmd = org_cmd->add_subcommand("revoke", "Revoke a pending invitation");
+  auto* org_tenant_cmd = org_cmd->add_subcommand("tenant", "Make a tenant belong to the org");
+  for (auto* command : {org_members_cmd, org_invitations_cmd, org_invite_cmd, org_revoke_cmd, org_tenant_cmd}) {
+    command->add_option("slug", org_args.slug, "Org slug")->required();
+  }
+  org_invite_cmd->add_option("--email", org_args.email, "Who to invite");
+  org_invite_cmd->add_option("--role", org_args.role, "admin or member (default)")->check(CLI::IsMember({"admin", "member"}));
+  org_invite_cmd->add_option("--resend", org_args.id, "Send invitation ID again with a new link");
+  org_revoke_cmd->add_option("--id", org_args.id, "Invitation ID")->required();
+  org_tenant_cmd->add_option("--tenant", org_args.tenant, "Tenant slug")->required();
+
   auto* gen_cmd = app.add_subcommand("gen", "Generate code");
   gen_cmd->require_subcommand(1);
   auto* gen_module_cmd = gen_cmd->add_subcommand("module", "Write a new module project built against the Calyx SDK");
@@ -163,6 +185,15 @@ int run(int argc, char** argv) {
   if (member_add_cmd->parsed()) return member_add(config_file, member_args);
   if (member_list_cmd->parsed()) return member_list(config_file, member_args.slug);
   if (member_remove_cmd->parsed()) return member_remove(config_file, member_args.slug, member_args.email);
+  for (auto [command, action] : {std::pair{org_create_cmd, "create"}, {org_list_cmd, "list"}, {org_members_cmd, "members"},
+                                 {org_invitations_cmd, "invitations"}, {org_invite_cmd, "invite"},
+                                 {org_revoke_cmd, "revoke"}, {org_tenant_cmd, "tenant"}}) {
+    if (command->parsed()) {
+      org_args.action = action;
+      if (org_args.action == "invite" && !org_args.id && org_args.email.empty()) return fail("give --email, or --resend ID");
+      return org_command(config_file, org_args);
+    }
+  }
   if (user_list_cmd->parsed()) return user_list(config_file);
   if (user_create_cmd->parsed()) return user_create(config_file, user_args);
   if (user_suspend_cmd->parsed()) return user_set_status(config_file, user_email, "suspended");

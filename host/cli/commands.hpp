@@ -34,6 +34,11 @@ struct MemberArgs {
   std::vector<std::string> module_roles, prohibited;
 };
 int tenant_signup(const std::string& config_file, const std::string& slug, bool allowed);
+struct OrgArgs {
+  std::string action, slug, name, email, role = "member", tenant;
+  std::int64_t id = 0;
+};
+int org_command(const std::string& config_file, const OrgArgs& args);
 int user_list(const std::string& config_file);
 int user_create(const std::string& config_file, const UserCreateArgs& args);
 int user_set_status(const std::string& config_file, const std::string& email, const std::string& status);

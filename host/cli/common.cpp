@@ -78,6 +78,7 @@ Result<std::unique_ptr<HostContext>> open_host(const std::string& config_file, b
   context->memberships = std::make_unique<orgs::Memberships>(*context->pool);
   context->audit = std::make_unique<audit::AuditLog>(*context->pool);
   context->outbox = std::make_unique<mail::Outbox>(*context->pool);
+  context->orgs = std::make_unique<orgs::Orgs>(*context->pool);
   return context;
 }
 

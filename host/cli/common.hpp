@@ -34,6 +34,7 @@ Result<std::vector<migrations::Migration>> host_migrations();
 #include <calyx/audit/audit_log.hpp>
 #include <calyx/mail/outbox.hpp>
 #include <calyx/orgs/memberships.hpp>
+#include <calyx/orgs/orgs.hpp>
 #include <calyx/tenancy/tenancy.hpp>
 
 namespace calyx::cli {
@@ -49,6 +50,7 @@ struct HostContext {
   std::unique_ptr<orgs::Memberships> memberships;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<mail::Outbox> outbox;
+  std::unique_ptr<orgs::Orgs> orgs;
 };
 
 // Opens the database and checks the host migrations: pending ones are applied in development mode and

@@ -138,3 +138,88 @@ int member_remove(const std::string& config_file, const std::string& slug, const
 }
 
 }  // namespace calyx::cli
+
+namespace calyx::cli {
+
+int org_command(const std::string& config_file, const OrgArgs& args) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto& orgs = *(*host)->orgs;
+  if (args.action == "create") {
+    auto admin = (*host)->accounts->find_user(args.email);
+    if (!admin) return fail(fmt::format("no user {} (calyx user create first)", args.email));
+    auto org = orgs.create(args.slug, args.name, admin->id);
+    if (!org) return fail(org.error().message());
+    (*host)->audit->record({0, "", "system", std::nullopt, std::nullopt, std::nullopt, "org.created", org->slug, "{}", ""});
+    std::printf("created org %s with admin %s\n", org->slug.c_str(), admin->email.c_str());
+    return 0;
+  }
+  if (args.action == "list") {
+    auto all = orgs.list();
+    if (!all) return fail(all.error().message());
+    std::vector<std::vector<std::string>> rows{{"SLUG", "NAME", "CREATED"}};
+    for (const auto& org : *all) rows.push_back({org.slug, org.name, org.created_at});
+    print_table(rows);
+    return 0;
+  }
+  auto org = orgs.find(args.slug);
+  if (!org) return fail(org.error().message());
+  if (args.action == "members") {
+    auto members = orgs.members(org->id);
+    if (!members) return fail(members.error().message());
+    std::vector<std::vector<std::string>> rows{{"EMAIL", "ROLE"}};
+    for (const auto& m : *members) rows.push_back({m.email, std::string(orgs::to_string(m.role))});
+    print_table(rows);
+    return 0;
+  }
+  if (args.action == "invitations") {
+    auto invitations = orgs.invitations(org->id);
+    if (!invitations) return fail(invitations.error().message());
+    std::vector<std::vector<std::string>> rows{{"ID", "EMAIL", "ROLE", "STATUS"}};
+    for (const auto& i : *invitations) rows.push_back({std::to_string(i.id), i.email, std::string(orgs::to_string(i.role)), i.status});
+    print_table(rows);
+    return 0;
+  }
+  if (args.action == "revoke") {
+    if (auto ok = orgs.revoke(args.id); !ok) return fail(ok.error().message());
+    std::printf("invitation %lld revoked\n", static_cast<long long>(args.id));
+    return 0;
+  }
+  if (args.action == "tenant") {
+    auto tenant = (*host)->tenancy->find(args.tenant);
+    if (!tenant) return fail(tenant.error().message());
+    if (auto ok = orgs.assign_tenant(org->id, tenant->id); !ok) return fail(ok.error().message());
+    std::printf("tenant %s belongs to org %s\n", tenant->slug.c_str(), org->slug.c_str());
+    return 0;
+  }
+  // invite, or resend
+  auto role = orgs::parse_org_role(args.role);
+  if (!role) return fail(role.error().message());
+  auto invitation = args.id ? orgs.resend(args.id) : orgs.invite(org->id, args.email, *role, 0);
+  if (!invitation) return fail(invitation.error().message());
+  // The link opens on a tenant of the org (its primary domain), else on any host of the platform.
+  std::string host_name = (*host)->settings.base_domain;
+  if (auto tenants = (*host)->tenancy->list()) {
+    for (const auto& t : *tenants) {
+      if (t.org_id == org->id) {
+        host_name = t.domains.empty() ? t.slug + "." + (*host)->settings.base_domain : t.domains.front();
+        break;
+      }
+    }
+  }
+  std::string link = fmt::format("http://{}/invitation?token={}", host_name, invitation->token);
+  auto queued = (*host)->outbox->enqueue(
+      {0, std::nullopt, invitation->email, "no-reply@" + (*host)->settings.base_domain,
+       fmt::format("You are invited to join {}", org->name),
+       fmt::format("You are invited to join {} as {}. Accept or decline within 7 days:\n{}\n", org->name,
+                   orgs::to_string(invitation->role), link),
+       "", ""});
+  if (!queued) return fail(queued.error().message());
+  (*host)->audit->record({0, "", "system", std::nullopt, std::nullopt, std::nullopt,
+                          args.id ? "invitation.resent" : "invitation.sent", invitation->email,
+                          fmt::format(R"({{"org":"{}"}})", org->slug), ""});
+  std::printf("invited %s to %s: %s\n", invitation->email.c_str(), org->slug.c_str(), link.c_str());
+  return 0;
+}
+
+}  // namespace calyx::cli

@@ -105,6 +105,7 @@ Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenan
 bool SessionPages::handles(std::string_view path) {
   return path == "/sign-in" || path == "/sign-in/code" || path == "/sign-out" || path == "/password/forgot" ||
          path == "/password/reset" || path == "/account/security" || path == "/register" || path == "/confirm" ||
+         path == "/invitation" ||
          path == "/admin/users" || path == "/admin/impersonate" || path == "/admin/impersonate/stop" ||
          path == "/dev/mailbox";
 }
@@ -352,6 +353,69 @@ http::Response SessionPages::impersonation(const http::Request& request, const h
   return response;
 }
 
+http::Response SessionPages::invitation(const http::Request& request, const http::RequestContext& context,
+                                        const tenancy::Tenant& tenant, const Visitor& visitor) {
+  if (!services_.orgs) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  std::string_view target = request.target();
+  auto query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
+  bool post = request.method() == http::bhttp::verb::post;
+  std::string token = post ? form_field(request.body(), "token").value_or("") : form_field(query, "token").value_or("");
+  auto invitation = services_.orgs->invitation(token);
+  if (!invitation) return error_page(request, status::forbidden, "Invitation not valid", invitation.error().message(), tenant.name);
+  if (!visitor.session) {
+    auto response = http::make_response(request, status::see_other, "");
+    response.set(http::bhttp::field::location, "/sign-in?next=/invitation%3Ftoken%3D" + token);
+    return response;
+  }
+  const auto& user = visitor.session->user;
+  auto orgs = services_.orgs->list();
+  std::string org_name = "the organization";
+  for (const auto& org : orgs ? *orgs : std::vector<orgs::Org>{}) {
+    if (org.id == invitation->org_id) org_name = org.name;
+  }
+  if (post) {
+    std::string action = form_field(request.body(), "action").value_or("");
+    if (action == "accept") {
+      auto accepted = services_.orgs->accept(token, user.id, user.email);
+      if (!accepted) return error_page(request, status::forbidden, "Invitation not accepted", accepted.error().message(), tenant.name);
+      services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.accepted",
+                              invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
+      return http::make_response(request, status::ok,
+                                 page_html("Welcome", tenant.name,
+                                           fmt::format("<h1>Welcome</h1><p>You are now {} of {}.</p>",
+                                                       invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
+                                                       escape_html(org_name))),
+                                 "text/html; charset=utf-8");
+    }
+    if (action == "reject") {
+      (void)services_.orgs->reject(token);
+      services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.rejected",
+                              invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
+      return http::make_response(request, status::ok,
+                                 page_html("Invitation declined", tenant.name, "<h1>Invitation declined</h1>"),
+                                 "text/html; charset=utf-8");
+    }
+  }
+  std::string body = fmt::format(
+      R"(<h1>Join {0}</h1><p>{1} is invited to join {0} as {2}.</p>
+<form method="post" action="/invitation"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="accept"><button type="submit">Accept</button></form>
+<form method="post" action="/invitation"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="reject"><button type="submit">Decline</button></form>)",
+      escape_html(org_name), escape_html(invitation->email), invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
+      escape_html(token));
+  auto response = http::make_response(request, status::ok, page_html("Invitation", tenant.name, body), "text/html; charset=utf-8");
+  response.body() = [&] {
+    // Signed-in forms carry the session's CSRF token.
+    std::string html = response.body(), field = R"(<input type="hidden" name="_csrf" value=")" + visitor.session->csrf_token + R"(">)";
+    for (std::size_t at = html.find("<form"); at != std::string::npos; at = html.find("<form", at + 5)) {
+      auto end = html.find('>', at);
+      html.insert(end + 1, field);
+    }
+    return html;
+  }();
+  response.prepare_payload();
+  return response;
+}
+
 http::Response SessionPages::confirm(const http::Request& request, const http::RequestContext& context,
                                      const tenancy::Tenant& tenant) {
   std::string_view target = request.target();
@@ -428,6 +492,7 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   if (path == "/admin/impersonate") return impersonation(request, context, tenant, visitor, false);
   if (path == "/admin/impersonate/stop") return impersonation(request, context, tenant, visitor, true);
   if (path == "/confirm") return confirm(request, context, tenant);
+  if (path == "/invitation") return invitation(request, context, tenant, visitor);
   if (path == "/sign-in/code") return second_factor(request, context, tenant);
   if (path == "/account/security") return security(request, context, tenant, visitor);
   if (request.method() == http::bhttp::verb::post) return sign_in(request, context, tenant);

@@ -13,6 +13,7 @@
 #include <calyx/audit/audit_log.hpp>
 #include <calyx/mail/outbox.hpp>
 #include <calyx/orgs/memberships.hpp>
+#include <calyx/orgs/orgs.hpp>
 #include <calyx/tenancy/tenancy.hpp>
 
 #include <optional>
@@ -28,6 +29,7 @@ struct AccountServices {
   std::string base_domain = "localhost";  // links in emails: the tenant's primary domain, else <slug>.<base>
   bool dev_mode = false;                  // /dev/mailbox shows the tenant's outgoing mail
   tenancy::Tenancy* tenancy = nullptr;    // fires user_created when someone joins a tenant
+  orgs::Orgs* orgs = nullptr;             // invitations to organizations (/invitation)
 };
 
 struct Visitor {
@@ -49,7 +51,7 @@ class SessionPages {
 
   Visitor visitor(const http::Request& request, const tenancy::Tenant& tenant);
   // True for the paths this class answers (/sign-in, /sign-in/code, /sign-out, /password/forgot,
-  // /password/reset, /account/security, /register, /confirm, /admin/users, /admin/impersonate[/stop],
+  // /password/reset, /account/security, /register, /confirm, /invitation, /admin/users, /admin/impersonate[/stop],
   // /dev/mailbox).
   static bool handles(std::string_view path);
   http::Response handle(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
@@ -75,6 +77,8 @@ class SessionPages {
                              const tenancy::Tenant& tenant, const Visitor& visitor);
   http::Response impersonation(const http::Request& request, const http::RequestContext& context,
                                const tenancy::Tenant& tenant, const Visitor& visitor, bool stop);
+  http::Response invitation(const http::Request& request, const http::RequestContext& context,
+                            const tenancy::Tenant& tenant, const Visitor& visitor);
   http::Response confirm(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant);
   http::Response second_factor(const http::Request& request, const http::RequestContext& context,
                                const tenancy::Tenant& tenant);

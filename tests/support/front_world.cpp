@@ -33,8 +33,9 @@ FrontWorld::FrontWorld(TestDatabase& database) {
   memberships = std::make_unique<orgs::Memberships>(*pool);
   audit = std::make_unique<audit::AuditLog>(*pool);
   outbox = std::make_unique<mail::Outbox>(*pool);
+  orgs = std::make_unique<orgs::Orgs>(*pool);
   sessions = std::make_unique<web::SessionPages>(
-      web::AccountServices{*accounts, *memberships, *audit, *outbox, "localhost", /*dev_mode=*/true, tenancy.get()});
+      web::AccountServices{*accounts, *memberships, *audit, *outbox, "localhost", /*dev_mode=*/true, tenancy.get(), orgs.get()});
 
   directory = std::make_unique<host::TenantDirectory>(*tenancy, "localhost", "");
   REQUIRE(directory->start().ok());

@@ -14,6 +14,7 @@
 #include <calyx/accounts/accounts.hpp>
 #include <calyx/audit/audit_log.hpp>
 #include <calyx/orgs/memberships.hpp>
+#include <calyx/orgs/orgs.hpp>
 
 #include <chrono>
 #include <memory>
@@ -40,6 +41,7 @@ struct FrontWorld {
   std::unique_ptr<orgs::Memberships> memberships;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<mail::Outbox> outbox;
+  std::unique_ptr<orgs::Orgs> orgs;
   std::unique_ptr<web::SessionPages> sessions;
   std::unique_ptr<host::TenantDirectory> directory;
   std::unique_ptr<web::TenantFront> front;

@@ -7,8 +7,10 @@
 #include <calyx/audit/audit_log.hpp>
 #include <calyx/authz/authorize.hpp>
 #include <calyx/orgs/memberships.hpp>
+#include <calyx/orgs/orgs.hpp>
 
 #include <doctest/doctest.h>
+#include <soci/soci.h>
 
 #include <regex>
 
@@ -153,4 +155,55 @@ TEST_CASE("TOTP matches RFC 6238's test vectors; base32 matches RFC 4648") {
   auto codes = accounts::new_backup_codes();
   CHECK(codes.size() == 10);
   CHECK(std::regex_match(codes[0], std::regex("[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}")));
+}
+
+TEST_CASE("orgs: members, the last admin, invitations sent, resent, revoked, accepted by the invited address only") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    accounts::Accounts accounts(*world.pool);
+    orgs::Orgs orgs(*world.pool);
+    auto ann = accounts.create_user({"ann@example.com", "Ann", "correct horse battery", false, true}).value();
+    auto bob = accounts.create_user({"bob@example.com", "Bob", "correct horse battery", false, true}).value();
+    auto org = orgs.create("initech", "Initech", ann.id);
+    REQUIRE(org.ok());
+    CHECK(orgs.create("initech", "Again", bob.id).error().message() == "an org with slug 'initech' already exists");
+    CHECK(orgs.set_role(org->id, ann.id, orgs::OrgRole::member).error().message() == "the last admin of an org cannot be demoted");
+    CHECK(orgs.remove_member(org->id, ann.id).error().message() == "the last admin of an org cannot be removed");
+    auto tenant = world.create("initech-hq");
+    REQUIRE(orgs.assign_tenant(org->id, tenant.id).ok());
+    CHECK(world.reload("initech-hq").org_id == org->id);
+
+    auto first = orgs.invite(org->id, "Bob@Example.com", orgs::OrgRole::member, ann.id);
+    REQUIRE(first.ok());
+    CHECK(first->email == "bob@example.com");
+    CHECK(orgs.invite(org->id, "bob@example.com", orgs::OrgRole::member, ann.id).error().message() ==
+          "bob@example.com already has a pending invitation; resend it instead");
+    auto second = orgs.resend(first->id);
+    REQUIRE(second.ok());
+    CHECK_FALSE(orgs.invitation(first->token).ok());  // the old link died
+    CHECK(orgs.accept(second->token, ann.id, "ann@example.com").error().message() ==
+          "this invitation is for bob@example.com; sign in with that address");
+    REQUIRE(orgs.accept(second->token, bob.id, "bob@example.com").ok());
+    CHECK(orgs.role_of(org->id, bob.id).value() == orgs::OrgRole::member);
+    CHECK(orgs.accept(second->token, bob.id, "bob@example.com").error().message() == "this invitation was accepted");
+
+    auto carol = orgs.invite(org->id, "carol@example.com", orgs::OrgRole::admin, ann.id).value();
+    REQUIRE(orgs.reject(carol.token).ok());
+    auto dave = orgs.invite(org->id, "dave@example.com", orgs::OrgRole::member, ann.id).value();
+    REQUIRE(orgs.revoke(dave.id).ok());
+    CHECK(orgs.invitation(dave.token).error().message() == "this invitation was revoked");
+    auto erin = orgs.invite(org->id, "erin@example.com", orgs::OrgRole::member, ann.id).value();
+    {
+      auto lease = world.pool->acquire();
+      long long id = erin.id;
+      lease->session() << "UPDATE calyx_invitations SET expires_at = 1 WHERE id = :i", soci::use(id);
+    }
+    CHECK(orgs.invitation(erin.token).error().message() == "this invitation has expired; ask for a new one");
+    auto statuses = orgs.invitations(org->id).value();
+    REQUIRE(statuses.size() == 4);
+    CHECK(statuses[0].status == "accepted");
+    CHECK(statuses[1].status == "rejected");
+    CHECK(statuses[2].status == "revoked");
+    CHECK(orgs.members(org->id)->size() == 2);
+  });
 }

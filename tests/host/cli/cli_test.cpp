@@ -329,5 +329,16 @@ TEST_CASE("calyx user and calyx tenant member manage accounts from the command l
     CHECK(run_calyx({"user", "suspend", "ann@acme.test"}, env, dir.path()).out.find("is suspended") != std::string::npos);
     CHECK(run_calyx({"user", "list"}, env, dir.path()).out.find("ann@acme.test  Ann   suspended  no") != std::string::npos);
     CHECK(run_calyx({"tenant", "signup", "acme", "on"}, env, dir.path()).out == "sign-up on acme is on: /register\n");
+
+    CHECK(run_calyx({"org", "create", "--slug", "acme-corp", "--name", "Acme Corp", "--admin", "ann@acme.test"}, env, dir.path())
+              .out == "created org acme-corp with admin ann@acme.test\n");
+    CHECK(run_calyx({"org", "tenant", "acme-corp", "--tenant", "acme"}, env, dir.path()).out ==
+          "tenant acme belongs to org acme-corp\n");
+    auto invited = run_calyx({"org", "invite", "acme-corp", "--email", "bob@acme.test"}, env, dir.path());
+    CHECK(invited.out.find("invited bob@acme.test to acme-corp: http://acme.localhost/invitation?token=") == 0);
+    CHECK(run_calyx({"org", "invitations", "acme-corp"}, env, dir.path()).out.find("bob@acme.test  member  pending") !=
+          std::string::npos);
+    CHECK(run_calyx({"org", "revoke", "acme-corp", "--id", "1"}, env, dir.path()).out == "invitation 1 revoked\n");
+    CHECK(run_calyx({"org", "members", "acme-corp"}, env, dir.path()).out.find("ann@acme.test  admin") != std::string::npos);
   });
 }

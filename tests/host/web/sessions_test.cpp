@@ -443,3 +443,27 @@ TEST_CASE("a platform admin lists and suspends users and impersonates one, with 
     CHECK(member.request("GET", "/blog").body.find("Sign out") == std::string::npos);
   });
 }
+
+TEST_CASE("an emailed invitation is accepted on a tenant host by the invited user, after signing in") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    auto org = world.orgs->create("acme-corp", "Acme Corp", people.outsider).value();
+    auto invitation = world.orgs->invite(org.id, "viewer@acme.test", orgs::OrgRole::admin, people.outsider).value();
+    Browser browser(world, "acme.localhost");
+    auto anonymous = browser.request("GET", "/invitation?token=" + invitation.token);
+    CHECK(anonymous.status == 303);
+    CHECK(anonymous.headers["location"].starts_with("/sign-in?next=/invitation"));
+    CHECK(browser.request("GET", "/invitation?token=" + std::string(64, 'e')).status == 403);
+
+    REQUIRE(browser.sign_in("viewer@acme.test", kPassword).status == 303);
+    auto page = browser.request("GET", "/invitation?token=" + invitation.token);
+    CHECK(page.body.find("Join Acme Corp") != std::string::npos);
+    auto accepted = browser.request("POST", "/invitation",
+                                    "token=" + invitation.token + "&action=accept&_csrf=" + Browser::csrf_of(page));
+    CHECK(accepted.body.find("You are now an admin of Acme Corp") != std::string::npos);
+    CHECK(world.orgs->role_of(org.id, people.viewer).value() == orgs::OrgRole::admin);
+    CHECK(browser.request("GET", "/invitation?token=" + invitation.token).body.find("this invitation was accepted") !=
+          std::string::npos);
+  });
+}

@@ -34,6 +34,7 @@ struct Tenant {
   std::string data_location;
   std::optional<std::int64_t> parent_id;
   bool allow_signup = false;  // people may register on its host
+  std::optional<std::int64_t> org_id;  // the organization that owns it
   std::string created_at, updated_at;
   std::vector<std::string> domains;  // primary first
   std::vector<std::string> modules;  // active subscriptions, by code
