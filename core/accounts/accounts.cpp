@@ -8,6 +8,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <soci/soci.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <cctype>
@@ -646,6 +647,57 @@ Result<User> Accounts::confirm_email(std::string_view token) {
     return failure(e, "confirming the email");
   }
   return find_user(user->id);
+}
+
+Result<std::optional<std::string>> Accounts::start_pin_sign_in(std::string_view email, std::int64_t tenant_id) {
+  auto user = find_user(email);
+  if (!user || user->status != UserStatus::active || user->confirmed_at.empty()) return std::optional<std::string>();
+  if (sodium_init() < 0) return Error::internal("libsodium could not be initialised");
+  std::string pin = fmt::format("{:06}", randombytes_uniform(1000000));
+  std::string digest = token_digest(std::to_string(user->id) + ":" + pin), now = utc_now();
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    long long id = user->id, tenant = tenant_id, expires = unix_now() + 600;
+    // One PIN at a time: asking again replaces the previous one.
+    lease->session() << "DELETE FROM calyx_user_tokens WHERE user_id = :u AND purpose = 'pin'", soci::use(id);
+    lease->session() << "INSERT INTO calyx_user_tokens (token_hash, user_id, purpose, tenant_id, expires_at, created_at) "
+                        "VALUES (:h, :u, 'pin', :t, :x, :c)",
+        soci::use(digest), soci::use(id), soci::use(tenant), soci::use(expires), soci::use(now);
+    tx.commit();
+  } catch (const std::exception& e) {
+    return failure(e, "issuing the PIN");
+  }
+  return std::optional<std::string>(pin);
+}
+
+Result<Session> Accounts::finish_pin_sign_in(std::string_view email, std::string_view pin, std::int64_t tenant_id,
+                                             std::string_view ip, std::string_view user_agent) {
+  auto normalized = normalize_email(email);
+  std::string account = "email:" + (normalized ? *normalized : std::string(email));
+  if (auto locked = locked_for(account); !locked || *locked > 0) {
+    return locked ? Error::unavailable(fmt::format("too many failed sign-ins; try again in {} seconds", *locked))
+                  : Error(locked.error());
+  }
+  auto user = normalized ? find_user(*normalized) : Result<User>(Error::not_found("no such user"));
+  auto spent = user ? redeem_token(std::to_string(user->id) + ":" + std::string(pin), "pin") : Result<User>(Error::denied(""));
+  if (!spent) {
+    record_failure(account);
+    return Error::denied("that code is not right, or it expired");
+  }
+  if (user->status != UserStatus::active) return Error::denied("this account is suspended");
+  clear_failures(account);
+  if (auto enabled = totp_enabled(user->id); enabled && *enabled) {
+    auto second = issue_token(user->id, "second_factor", tenant_id, std::chrono::minutes(5));
+    if (!second) return second.error();
+    Session pending;
+    pending.user = *user;
+    pending.tenant_id = tenant_id;
+    pending.second_factor = *second;
+    return pending;
+  }
+  return open_session(*user, tenant_id, ip, user_agent);
 }
 
 Result<std::optional<std::string>> Accounts::start_password_reset(std::string_view email, std::int64_t tenant_id) {

@@ -103,7 +103,7 @@ Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenan
 }
 
 bool SessionPages::handles(std::string_view path) {
-  return path == "/sign-in" || path == "/sign-in/code" || path == "/sign-out" || path == "/password/forgot" ||
+  return path == "/sign-in" || path == "/sign-in/code" || path == "/sign-in/pin" || path == "/sign-out" || path == "/password/forgot" ||
          path == "/password/reset" || path == "/account/security" || path == "/register" || path == "/confirm" ||
          path == "/invitation" ||
          path == "/admin/users" || path == "/admin/impersonate" || path == "/admin/impersonate/stop" ||
@@ -494,6 +494,7 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   if (path == "/confirm") return confirm(request, context, tenant);
   if (path == "/invitation") return invitation(request, context, tenant, visitor);
   if (path == "/sign-in/code") return second_factor(request, context, tenant);
+  if (path == "/sign-in/pin") return pin_sign_in(request, context, tenant);
   if (path == "/account/security") return security(request, context, tenant, visitor);
   if (request.method() == http::bhttp::verb::post) return sign_in(request, context, tenant);
   if (request.method() != http::bhttp::verb::get && request.method() != http::bhttp::verb::head) {
@@ -516,7 +517,7 @@ http::Response SessionPages::sign_in_page(const http::Request& request, const te
 <p><label for="password">Password</label> <input id="password" name="password" type="password" autocomplete="current-password" required></p>
 <p><button type="submit">Sign in</button></p>
 </form>
-<p><a href="/password/forgot">Forgot your password?</a></p>)",
+<p><a href="/password/forgot">Forgot your password?</a> · <a href="/sign-in/pin">Email me a sign-in code</a></p>)",
       escape_html(tenant.name), error.empty() ? "" : fmt::format(R"(<p role="alert">{}</p>)", escape_html(error)), csrf,
       escape_html(next), escape_html(email));
   auto response = error_page(request, code, "Sign in", "", tenant.name);
@@ -572,6 +573,51 @@ http::Response SessionPages::code_page(const http::Request& request, const tenan
   std::string intro = error.empty() ? std::string("<p>Your account has two-factor sign-in.</p>")
                                     : fmt::format(R"(<p role="alert">{}</p>)", escape_html(error));
   return form_page(request, tenant, "Enter your code", intro, "/sign-in/code", fields, "Sign in", code);
+}
+
+http::Response SessionPages::pin_sign_in(const http::Request& request, const http::RequestContext& context,
+                                         const tenancy::Tenant& tenant) {
+  std::string_view body = request.body();
+  std::string email = form_field(body, "email").value_or("");
+  std::string email_field = fmt::format(
+      R"(<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="username" required value="{}"></p>)",
+      escape_html(email));
+  auto ask_page = [&](std::string_view intro, status code) {
+    return form_page(request, tenant, "Sign in with a code", intro, "/sign-in/pin",
+                     email_field + R"(<input type="hidden" name="action" value="send">)", "Email me a code", code);
+  };
+  auto code_page = [&](std::string_view intro, status code) {
+    return form_page(request, tenant, "Enter the emailed code", intro, "/sign-in/pin",
+                     email_field + R"(<input type="hidden" name="action" value="verify">
+<p><label for="pin">6-digit code</label> <input id="pin" name="pin" inputmode="numeric" autocomplete="one-time-code" required></p>)",
+                     "Sign in", code);
+  };
+  if (request.method() != http::bhttp::verb::post) return ask_page("<p>We will email you a 6-digit code.</p>", status::ok);
+  if (!double_submit_ok(request)) return ask_page(R"(<p role="alert">The form expired. Please try again.</p>)", status::forbidden);
+  if (form_field(body, "action").value_or("") == "send") {
+    auto pin = services_.accounts.start_pin_sign_in(email, tenant.id);
+    if (pin && *pin) {
+      (void)services_.outbox.enqueue({0, tenant.id, accounts::normalize_email(email).value(), "no-reply@" + services_.base_domain,
+                                      fmt::format("Your {} sign-in code", tenant.name),
+                                      fmt::format("Your code to sign in to {} is {}. It works once, for 10 minutes.\n"
+                                                  "If you did not ask for it, ignore this email.\n",
+                                                  tenant.name, **pin),
+                                      "", ""});
+    }
+    // The same answer whether the account exists or not.
+    return code_page("<p>If an account exists for that address, we emailed it a code.</p>", status::ok);
+  }
+  auto session = services_.accounts.finish_pin_sign_in(email, form_field(body, "pin").value_or(""), tenant.id,
+                                                       context.remote_address,
+                                                       std::string(request[http::bhttp::field::user_agent]));
+  if (!session) {
+    services_.audit.record({0, "", "user", std::nullopt, std::nullopt, tenant.id, "session.sign_in_failed", email,
+                            R"({"reason":"pin"})", context.remote_address});
+    auto code = session.error().code() == Error::Code::unavailable ? status::too_many_requests : status::unauthorized;
+    return code_page(fmt::format(R"(<p role="alert">{}</p>)", escape_html(session.error().message())), code);
+  }
+  if (!session->second_factor.empty()) return this->code_page(request, tenant, session->second_factor, "/", "", status::ok);
+  return signed_in(request, context, tenant, *session, "/");
 }
 
 http::Response SessionPages::second_factor(const http::Request& request, const http::RequestContext& context,

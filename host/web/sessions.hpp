@@ -50,7 +50,7 @@ class SessionPages {
   explicit SessionPages(AccountServices services);
 
   Visitor visitor(const http::Request& request, const tenancy::Tenant& tenant);
-  // True for the paths this class answers (/sign-in, /sign-in/code, /sign-out, /password/forgot,
+  // True for the paths this class answers (/sign-in, /sign-in/code, /sign-in/pin, /sign-out, /password/forgot,
   // /password/reset, /account/security, /register, /confirm, /invitation, /admin/users, /admin/impersonate[/stop],
   // /dev/mailbox).
   static bool handles(std::string_view path);
@@ -80,6 +80,8 @@ class SessionPages {
   http::Response invitation(const http::Request& request, const http::RequestContext& context,
                             const tenancy::Tenant& tenant, const Visitor& visitor);
   http::Response confirm(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant);
+  http::Response pin_sign_in(const http::Request& request, const http::RequestContext& context,
+                             const tenancy::Tenant& tenant);
   http::Response second_factor(const http::Request& request, const http::RequestContext& context,
                                const tenancy::Tenant& tenant);
   http::Response security(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,

@@ -467,3 +467,39 @@ TEST_CASE("an emailed invitation is accepted on a tenant host by the invited use
           std::string::npos);
   });
 }
+
+TEST_CASE("passwordless sign-in by an emailed PIN: single use, a few tries, the same answer for unknown emails") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    Browser browser(world, "acme.localhost");
+    auto ask = [&](const std::string& email) {
+      auto form = browser.request("GET", "/sign-in/pin");
+      return browser.request("POST", "/sign-in/pin", "_csrf=" + Browser::csrf_of(form) + "&action=send&email=" + email);
+    };
+    auto unknown = ask("nobody@acme.test");
+    auto known = ask("editor@acme.test");
+    CHECK(unknown.status == 200);
+    CHECK(known.body.find("If an account exists for that address") != std::string::npos);
+    auto mail = world.outbox->latest().value();
+    REQUIRE(mail.size() == 1);
+    std::smatch pin;
+    REQUIRE(std::regex_search(mail[0].body, pin, std::regex("code to sign in to Acme is ([0-9]{6})")));
+    auto verify = [&](const std::string& code) {
+      auto form = browser.request("GET", "/sign-in/pin");
+      return browser.request("POST", "/sign-in/pin",
+                             "_csrf=" + Browser::csrf_of(form) + "&action=verify&email=editor@acme.test&pin=" + code);
+    };
+    std::string wrong = pin[1].str() == "000000" ? "111111" : "000000";
+    CHECK(verify(wrong).status == 401);
+    CHECK_FALSE(browser.cookies.contains("calyx_session"));
+    CHECK(verify(pin[1].str()).status == 303);
+    CHECK(browser.cookies.contains("calyx_session"));
+    CHECK(browser.request("GET", "/blog/editor").status == 200);
+    Browser other(world, "acme.localhost");
+    auto form = other.request("GET", "/sign-in/pin");
+    CHECK(other.request("POST", "/sign-in/pin", "_csrf=" + Browser::csrf_of(form) + "&action=verify&email=editor@acme.test&pin=" +
+                                                    pin[1].str())
+              .status == 401);  // used
+  });
+}

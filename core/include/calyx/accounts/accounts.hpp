@@ -117,6 +117,13 @@ class Accounts {
   // Confirms the email a token was sent to (once, before it expires).
   Result<User> confirm_email(std::string_view token);
 
+  // Passwordless sign-in: a 6-digit PIN for an active, confirmed user, valid 10 minutes (nullopt for anyone
+  // else, so callers answer the same). Finishing with a wrong PIN counts as a failed sign-in (throttled like
+  // passwords); the answer is a Session, or a pending second factor as after a password.
+  Result<std::optional<std::string>> start_pin_sign_in(std::string_view email, std::int64_t tenant_id);
+  Result<Session> finish_pin_sign_in(std::string_view email, std::string_view pin, std::int64_t tenant_id,
+                                     std::string_view ip, std::string_view user_agent);
+
   // Password reset: a single-use token valid for an hour, for an active user; nullopt (and nothing stored)
   // for an unknown or inactive email, so callers answer the same either way.
   Result<std::optional<std::string>> start_password_reset(std::string_view email, std::int64_t tenant_id);
