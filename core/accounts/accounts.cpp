@@ -649,6 +649,68 @@ Result<User> Accounts::confirm_email(std::string_view token) {
   return find_user(user->id);
 }
 
+Result<std::string> Accounts::start_email_change(std::int64_t user_id, std::string_view current_password,
+                                                 std::string_view new_email, std::int64_t tenant_id) {
+  auto email = normalize_email(new_email);
+  if (!email) return email.error();
+  std::string hash;
+  {
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      long long id = user_id;
+      lease->session() << "SELECT password_hash FROM calyx_users WHERE id = :id", soci::use(id), soci::into(hash);
+    } catch (const std::exception& e) {
+      return failure(e, "reading the password");
+    }
+  }
+  if (!verify_password(hash, current_password)) return Error::denied("the current password is wrong");
+  if (find_user(*email)) return Error::conflict(fmt::format("{} already has an account", *email));
+  auto token = issue_token(user_id, "email_change", tenant_id, std::chrono::hours(24));
+  if (!token) return token.error();
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    std::string digest = token_digest(*token);
+    lease->session() << "UPDATE calyx_user_tokens SET data = :d WHERE token_hash = :h", soci::use(*email), soci::use(digest);
+  } catch (const std::exception& e) {
+    return failure(e, "recording the new address");
+  }
+  return token;
+}
+
+Result<User> Accounts::finish_email_change(std::string_view token) {
+  std::string new_email;
+  {
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      std::string digest = token_digest(token);
+      soci::indicator found = soci::i_null;
+      lease->session() << "SELECT data FROM calyx_user_tokens WHERE token_hash = :h AND purpose = 'email_change'",
+          soci::use(digest), soci::into(new_email, found);
+    } catch (const std::exception& e) {
+      return failure(e, "reading the token");
+    }
+  }
+  auto user = redeem_token(token, "email_change");
+  if (!user) return user.error();
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    int taken = 0;
+    lease->session() << "SELECT COUNT(*) FROM calyx_users WHERE email = :e", soci::use(new_email), soci::into(taken);
+    if (taken) return Error::conflict(fmt::format("{} already has an account", new_email));
+    long long id = user->id;
+    std::string now = utc_now();
+    lease->session() << "UPDATE calyx_users SET email = :e, confirmed_at = :c WHERE id = :id", soci::use(new_email),
+        soci::use(now), soci::use(id);
+  } catch (const std::exception& e) {
+    return failure(e, "changing the email");
+  }
+  return find_user(user->id);
+}
+
 Result<std::optional<std::string>> Accounts::start_pin_sign_in(std::string_view email, std::int64_t tenant_id) {
   auto user = find_user(email);
   if (!user || user->status != UserStatus::active || user->confirmed_at.empty()) return std::optional<std::string>();

@@ -104,7 +104,7 @@ Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenan
 
 bool SessionPages::handles(std::string_view path) {
   return path == "/sign-in" || path == "/sign-in/code" || path == "/sign-in/pin" || path == "/sign-out" || path == "/password/forgot" ||
-         path == "/password/reset" || path == "/account/security" || path == "/register" || path == "/confirm" ||
+         path == "/password/reset" || path == "/account/security" || path == "/register" || path == "/confirm" || path == "/account/email" ||
          path == "/invitation" ||
          path == "/admin/users" || path == "/admin/impersonate" || path == "/admin/impersonate/stop" ||
          path == "/dev/mailbox";
@@ -492,6 +492,18 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   if (path == "/admin/impersonate") return impersonation(request, context, tenant, visitor, false);
   if (path == "/admin/impersonate/stop") return impersonation(request, context, tenant, visitor, true);
   if (path == "/confirm") return confirm(request, context, tenant);
+  if (path == "/account/email") {
+    std::string_view query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
+    auto user = services_.accounts.finish_email_change(form_field(query, "token").value_or(""));
+    if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), tenant.name);
+    services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "account.email_changed", user->email, "{}",
+                            context.remote_address});
+    return http::make_response(request, status::ok,
+                               page_html("Email changed", tenant.name,
+                                         fmt::format("<h1>Email changed</h1><p>Your account now uses {}.</p>",
+                                                     escape_html(user->email))),
+                               "text/html; charset=utf-8");
+  }
   if (path == "/invitation") return invitation(request, context, tenant, visitor);
   if (path == "/sign-in/code") return second_factor(request, context, tenant);
   if (path == "/sign-in/pin") return pin_sign_in(request, context, tenant);
@@ -715,6 +727,29 @@ http::Response SessionPages::security(const http::Request& request, const http::
       notice = R"(<p role="status">Your password was changed; your other sessions were signed out.</p>)";
     }
   }
+  if (action == "email") {
+    std::string new_email = form_field(request.body(), "email").value_or("");
+    auto token = services_.accounts.start_email_change(user.id, form_field(request.body(), "current").value_or(""),
+                                                       new_email, tenant.id);
+    if (!token) {
+      notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(token.error().message()));
+    } else {
+      auto to = accounts::normalize_email(new_email).value();
+      (void)services_.outbox.enqueue({0, tenant.id, to, "no-reply@" + services_.base_domain,
+                                      fmt::format("Confirm your new {} email", tenant.name),
+                                      fmt::format("Follow this link to use this address for your {} account:\n{}/account/email?token={}\n",
+                                                  tenant.name, tenant_url(request, tenant), *token),
+                                      "", ""});
+      (void)services_.outbox.enqueue({0, tenant.id, user.email, "no-reply@" + services_.base_domain,
+                                      fmt::format("Your {} email is being changed", tenant.name),
+                                      fmt::format("Someone signed in as you asked to change your email to {}. If it was "
+                                                  "not you, change your password now.\n",
+                                                  to),
+                                      "", ""});
+      audit("account.email_change_requested");
+      notice = R"(<p role="status">We sent a link to the new address. Follow it to finish the change.</p>)";
+    }
+  }
   // The user's sessions, this one marked; the others can be ended.
   std::string sessions_list;
   if (auto sessions = services_.accounts.sessions_of(user.id)) {
@@ -731,7 +766,11 @@ http::Response SessionPages::security(const http::Request& request, const http::
 <h2>Password</h2><form method="post" action="/account/security">{1}<input type="hidden" name="action" value="password">
 <p><label for="current">Current password</label> <input id="current" name="current" type="password" autocomplete="current-password" required></p>
 <p><label for="new-password">New password</label> <input id="new-password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>
-<p><button type="submit">Change the password</button></p></form>)",
+<p><button type="submit">Change the password</button></p></form>
+<h2>Email</h2><form method="post" action="/account/security">{1}<input type="hidden" name="action" value="email">
+<p><label for="new-email">New email</label> <input id="new-email" name="email" type="email" autocomplete="email" required></p>
+<p><label for="email-current">Current password</label> <input id="email-current" name="current" type="password" autocomplete="current-password" required></p>
+<p><button type="submit">Change the email</button></p></form>)",
       sessions_list, csrf);
   std::string two_factor =
       on ? "<h2>Two-factor sign-in</h2><p>Two-factor sign-in is <strong>on</strong>.</p>" +

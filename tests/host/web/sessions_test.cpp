@@ -503,3 +503,34 @@ TEST_CASE("passwordless sign-in by an emailed PIN: single use, a few tries, the 
               .status == 401);  // used
   });
 }
+
+TEST_CASE("changing the email needs the current password and a link sent to the new address") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    Browser browser(world, "acme.localhost");
+    REQUIRE(browser.sign_in("editor@acme.test", kPassword).status == 303);
+    auto page = browser.request("GET", "/account/security");
+    auto csrf = Browser::csrf_of(page);
+    CHECK(browser.request("POST", "/account/security", "action=email&email=new@acme.test&current=nope&_csrf=" + csrf)
+              .body.find("the current password is wrong") != std::string::npos);
+    CHECK(browser.request("POST", "/account/security",
+                          "action=email&email=viewer@acme.test&current=correct+horse+battery&_csrf=" + csrf)
+              .body.find("viewer@acme.test already has an account") != std::string::npos);
+    auto asked = browser.request("POST", "/account/security",
+                                 "action=email&email=New@Acme.test&current=correct+horse+battery&_csrf=" + csrf);
+    CHECK(asked.body.find("We sent a link to the new address") != std::string::npos);
+    auto mail = world.outbox->latest().value();
+    REQUIRE(mail.size() == 2);
+    CHECK(mail[0].to == "editor@acme.test");  // the old address is told
+    CHECK(mail[1].to == "new@acme.test");
+    CHECK(world.accounts->find_user(people.editor)->email == "editor@acme.test");  // nothing changed yet
+    std::smatch token;
+    REQUIRE(std::regex_search(mail[1].body, token, std::regex("/account/email\\?token=([0-9a-f]{64})")));
+    CHECK(browser.request("GET", "/account/email?token=" + token[1].str()).body.find("now uses new@acme.test") !=
+          std::string::npos);
+    CHECK(browser.request("GET", "/account/email?token=" + token[1].str()).status == 403);  // used
+    CHECK(world.accounts->find_user(people.editor)->email == "new@acme.test");
+    CHECK(Browser(world, "acme.localhost").sign_in("new@acme.test", kPassword).status == 303);
+  });
+}

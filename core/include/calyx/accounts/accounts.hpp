@@ -124,6 +124,12 @@ class Accounts {
   Result<Session> finish_pin_sign_in(std::string_view email, std::string_view pin, std::int64_t tenant_id,
                                      std::string_view ip, std::string_view user_agent);
 
+  // Changing the email: with the current password, a link (valid a day) to the new address; following it
+  // makes the change. Returns the token to mail.
+  Result<std::string> start_email_change(std::int64_t user_id, std::string_view current_password,
+                                         std::string_view new_email, std::int64_t tenant_id);
+  Result<User> finish_email_change(std::string_view token);
+
   // Password reset: a single-use token valid for an hour, for an active user; nullopt (and nothing stored)
   // for an unknown or inactive email, so callers answer the same either way.
   Result<std::optional<std::string>> start_password_reset(std::string_view email, std::int64_t tenant_id);
