@@ -6,6 +6,8 @@
 #include "web/platform_routes.hpp"
 #include "web/tenant_front.hpp"
 
+#include <calyx/mail/smtp.hpp>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -57,6 +59,22 @@ int serve(const std::string& config_file) {
   if (auto started = server.start(); !started) return fail(started.error().message());
   spdlog::info("Calyx {} serving on http://{}:{} ({} mode, database {})", CALYX_VERSION, s.listen_host, server.port(),
                s.mode == config::Mode::production ? "production" : "development", s.database.redacted());
+  // Mail: delivered from the outbox by SMTP when CALYX_SMTP_URL is set, retried with growing delays.
+  std::jthread mailer;
+  if (!s.smtp_url.empty()) {
+    auto smtp = mail::SmtpServer::parse(s.smtp_url).value();  // validated with the settings
+    mailer = std::jthread([&context, smtp](std::stop_token stop) {
+      while (!stop.stop_requested()) {
+        mail::deliver_due(*context.outbox, smtp);
+        for (int i = 0; i < 10 && !stop.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+    spdlog::info("mail goes out through {}:{}{}", smtp.host, smtp.port, smtp.starttls ? " (STARTTLS)" : "");
+  } else if (s.mode == config::Mode::development) {
+    spdlog::info("CALYX_SMTP_URL is not set: mail stays in the outbox; see /dev/mailbox on a tenant's host");
+  } else {
+    spdlog::warn("CALYX_SMTP_URL is not set: mail stays in the outbox and is not delivered");
+  }
   server.run_until_stopped();
   return 0;
 }

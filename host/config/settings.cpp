@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <calyx/mail/smtp.hpp>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -26,7 +28,8 @@ const std::vector<std::string_view> kVariables = {
     "CALYX_HTTP_THREADS",  "CALYX_WORKER_THREADS",       "CALYX_DB_POOL_SIZE",
     "CALYX_DB_POOL_TIMEOUT_MS", "CALYX_MAX_HEADER_BYTES", "CALYX_MAX_BODY_BYTES",
     "CALYX_READ_TIMEOUT_MS", "CALYX_IDLE_TIMEOUT_MS",    "CALYX_SHUTDOWN_TIMEOUT_MS",
-    "CALYX_CONFIG_FILE",   "CALYX_DEFAULT_TENANT",
+    "CALYX_CONFIG_FILE",   "CALYX_DEFAULT_TENANT",       "CALYX_INLINE_HANDLERS",
+    "CALYX_SMTP_URL",
 };
 
 constexpr std::size_t kMinSecretKeyLength = 32;
@@ -251,6 +254,12 @@ Result<Settings> load(const Lookup& env, const std::string& config_file) {
           "'{}' is not a host name (lower-case labels of letters, digits and dashes, e.g. example.com)", value));
     }
     s.base_domain = domain;
+    return Ok{};
+  }));
+  steps.push_back(read(source, "CALYX_SMTP_URL", [&](const std::string& value) -> Status {
+    auto server = mail::SmtpServer::parse(trim(value));
+    if (!server) return server.error();
+    s.smtp_url = trim(value);
     return Ok{};
   }));
   steps.push_back(read(source, "CALYX_MODULES_DIR", [&](const std::string& value) -> Status {

@@ -28,6 +28,20 @@ class Outbox {
   // Newest first.
   Result<std::vector<Message>> latest(std::size_t limit = 50);
 
+  // Unsent messages whose next attempt is due, oldest first, at most `limit`; and the outcome of an attempt:
+  // sent, or failed (retried later with a doubling delay, given up after `max_attempts`).
+  Result<std::vector<Message>> due(std::size_t limit);
+  Status mark_sent(std::int64_t id);
+  Status mark_failed(std::int64_t id, std::string_view error);
+  static constexpr int max_attempts = 8;
+
+  struct Delivery {
+    int attempts = 0;
+    std::string last_error;
+    bool sent = false;
+  };
+  Result<Delivery> delivery(std::int64_t id);
+
  private:
   db::ConnectionPool& host_;
 };
