@@ -66,16 +66,23 @@ class Connection {
     }
   }
 
-  Status starttls(const std::string& host) {
+  Status starttls(const std::string& host, const std::string& ca_file) {
     ctx_ = SSL_CTX_new(TLS_client_method());
     if (!ctx_) return Error::internal("cannot create a TLS context");
     SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
-    SSL_CTX_set_default_verify_paths(ctx_);
+    if (ca_file.empty()) {
+      SSL_CTX_set_default_verify_paths(ctx_);
+    } else if (SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr) != 1) {
+      return Error::invalid_argument(fmt::format("cannot read the CA file {}", ca_file));
+    }
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
     ssl_ = SSL_new(ctx_);
     SSL_set_fd(ssl_, fd_);
-    SSL_set_tlsext_host_name(ssl_, host.c_str());
-    SSL_set1_host(ssl_, host.c_str());
+    // The certificate must name the host: its DNS name, or its IP address when given as one.
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str()) != 1) {
+      SSL_set_tlsext_host_name(ssl_, host.c_str());
+      SSL_set1_host(ssl_, host.c_str());
+    }
     if (SSL_connect(ssl_) != 1) {
       char buffer[256];
       ERR_error_string_n(ERR_get_error(), buffer, sizeof buffer);
@@ -157,6 +164,15 @@ Result<SmtpServer> SmtpServer::parse(std::string_view url) {
   } else {
     return Error::invalid_argument("CALYX_SMTP_URL must start with smtp:// or smtp+starttls://");
   }
+  if (auto question = rest.find('?'); question != std::string_view::npos) {
+    std::string_view query = rest.substr(question + 1);
+    rest = rest.substr(0, question);
+    if (query.starts_with("ca=")) {
+      server.ca_file = percent_decode(query.substr(3));
+    } else if (!query.empty()) {
+      return Error::invalid_argument("CALYX_SMTP_URL accepts only the parameter ca=/path/to/ca.pem");
+    }
+  }
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
     auto credentials = rest.substr(0, at);
     auto colon = credentials.find(':');
@@ -225,7 +241,7 @@ Status send_smtp(const SmtpServer& server, const Message& message) {
   if (auto ok = command("EHLO " + server.helo_name, 250, "EHLO"); !ok) return ok;
   if (server.starttls) {
     if (auto ok = command("STARTTLS", 220, "STARTTLS"); !ok) return ok;
-    if (auto ok = c.starttls(server.host); !ok) return ok;
+    if (auto ok = c.starttls(server.host, server.ca_file); !ok) return ok;
     if (auto ok = command("EHLO " + server.helo_name, 250, "EHLO after STARTTLS"); !ok) return ok;
   }
   if (!server.user.empty()) {

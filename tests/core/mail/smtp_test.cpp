@@ -73,3 +73,32 @@ TEST_CASE("the outbox is delivered by SMTP, and a refused message is retried lat
     CHECK(outbox.delivery(outbox.latest().value().front().id)->last_error.find("cannot connect") != std::string::npos);
   });
 }
+
+TEST_CASE("STARTTLS: the client upgrades, verifies the server's certificate, and refuses one it cannot trust") {
+  testing::every_backend([](TestDatabase& database) {
+    testing::TenancyWorld world(database);
+    testing::SmtpSink sink(/*starttls=*/true);
+    mail::Outbox outbox(*world.pool);
+    REQUIRE(outbox.enqueue({0, std::nullopt, "ann@example.com", "no-reply@acme.test", "Secret", "over TLS\n", "", ""}).ok());
+    auto id = outbox.latest().value().front().id;
+
+    // The system's CAs do not know the sink's certificate: no mail goes out in clear instead.
+    auto untrusted = mail::SmtpServer::parse("smtp+starttls://127.0.0.1:" + std::to_string(sink.port())).value();
+    CHECK(mail::deliver_due(outbox, untrusted) == 0);
+    CHECK(outbox.delivery(id)->last_error.find("TLS with the SMTP server failed") != std::string::npos);
+    CHECK(sink.mail().empty());
+
+    // Trusting its CA, the mail goes through the encrypted channel.
+    {
+      auto lease = world.pool->acquire();
+      lease->session() << "UPDATE calyx_outbox SET next_attempt_at = 0";
+    }
+    auto trusted = mail::SmtpServer::parse("smtp+starttls://mailer:secret@127.0.0.1:" + std::to_string(sink.port()) +
+                                           "?ca=" + sink.ca_file())
+                       .value();
+    CHECK(mail::deliver_due(outbox, trusted) == 1);
+    CHECK(sink.upgraded());
+    REQUIRE(sink.mail().size() == 1);
+    CHECK(sink.mail()[0].data.find("over TLS") != std::string::npos);
+  });
+}

@@ -1,6 +1,7 @@
 // Sending one email over SMTP (RFC 5321): plain for a local relay, or upgraded with STARTTLS (OpenSSL, the
 // server's certificate verified against the system's CAs), with AUTH PLAIN when credentials are given.
-// CALYX_SMTP_URL names the server: smtp://[user:pass@]host[:25] or smtp+starttls://[user:pass@]host[:587].
+// CALYX_SMTP_URL names the server: smtp://[user:pass@]host[:25] or smtp+starttls://[user:pass@]host[:587],
+// optionally ?ca=/path/to/ca.pem to trust a private CA instead of the system's.
 // Thread-safety: functions of their arguments; each call opens its own connection.
 #pragma once
 
@@ -18,6 +19,7 @@ struct SmtpServer {
   std::uint16_t port = 25;
   bool starttls = false;
   std::string user, password;
+  std::string ca_file;  // empty: the system's CAs
   std::string helo_name = "calyx.localhost";
   std::chrono::milliseconds timeout{10000};
 
