@@ -29,7 +29,8 @@ int serve(const std::string& config_file) {
   web::PlatformInfo info{CALYX_VERSION, context.settings.base_domain};
   web::SessionPages sessions({*context.accounts, *context.memberships, *context.audit, *context.outbox,
                               context.settings.base_domain, context.settings.mode == config::Mode::development,
-                              context.tenancy.get(), context.orgs.get()});
+                              context.tenancy.get(), context.orgs.get(),
+                              context.settings.secure_cookies.value_or(context.settings.mode == config::Mode::production)});
   web::TenantFront front(
       directory, *context.tenancy,
       [&](const http::Request& request) { return web::platform_page(request, *context.pool, info); }, &sessions);

@@ -29,7 +29,7 @@ const std::vector<std::string_view> kVariables = {
     "CALYX_DB_POOL_TIMEOUT_MS", "CALYX_MAX_HEADER_BYTES", "CALYX_MAX_BODY_BYTES",
     "CALYX_READ_TIMEOUT_MS", "CALYX_IDLE_TIMEOUT_MS",    "CALYX_SHUTDOWN_TIMEOUT_MS",
     "CALYX_CONFIG_FILE",   "CALYX_DEFAULT_TENANT",       "CALYX_INLINE_HANDLERS",
-    "CALYX_SMTP_URL",
+    "CALYX_SMTP_URL",      "CALYX_SECURE_COOKIES",
 };
 
 constexpr std::size_t kMinSecretKeyLength = 32;
@@ -294,6 +294,12 @@ Result<Settings> load(const Lookup& env, const std::string& config_file) {
     auto flag = parse_bool(value);
     if (!flag) return flag.error();
     s.create_tenant_schemas = *flag;
+    return Ok{};
+  }));
+  steps.push_back(read(source, "CALYX_SECURE_COOKIES", [&](const std::string& value) -> Status {
+    auto flag = parse_bool(value);
+    if (!flag) return flag.error();
+    s.secure_cookies = *flag;
     return Ok{};
   }));
   steps.push_back(read(source, "CALYX_RESERVED_TENANTS", [&](const std::string& value) -> Status {

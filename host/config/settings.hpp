@@ -27,6 +27,7 @@ struct Settings {
   std::string listen_host = "127.0.0.1";                // CALYX_LISTEN host part
   std::uint16_t listen_port = 4000;                     // CALYX_LISTEN port part (0: any free port)
   std::string base_domain = "localhost";                // CALYX_BASE_DOMAIN
+  std::optional<bool> secure_cookies;                   // CALYX_SECURE_COOKIES (default: on in production)
   std::string smtp_url;                                  // CALYX_SMTP_URL (empty: mail stays in the outbox)
   std::string modules_dir = "modules";                  // CALYX_MODULES_DIR
   bool modules_dir_explicit = false;                    // set by the operator: it must then exist

@@ -20,8 +20,8 @@ using templates::escape_html;
 constexpr std::string_view kSessionCookie = "calyx_session";
 constexpr std::string_view kSignInCookie = "calyx_csrf";
 
-std::string cookie(std::string_view name, std::string_view value, std::string_view extra = "") {
-  return fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}", name, value, extra);
+std::string make_cookie(std::string_view name, std::string_view value, std::string_view extra, bool secure) {
+  return fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}{}", name, value, secure ? "; Secure" : "", extra);
 }
 
 // Only local paths may follow a sign-in (no open redirect to another site).
@@ -90,6 +90,10 @@ std::optional<std::string> form_field(std::string_view body, std::string_view na
 }
 
 SessionPages::SessionPages(AccountServices services) : services_(services) {}
+
+std::string SessionPages::cookie(std::string_view name, std::string_view value, std::string_view extra) const {
+  return make_cookie(name, value, extra, services_.secure_cookies);
+}
 
 Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenant& tenant) {
   Visitor visitor;

@@ -30,6 +30,7 @@ struct AccountServices {
   bool dev_mode = false;                  // /dev/mailbox shows the tenant's outgoing mail
   tenancy::Tenancy* tenancy = nullptr;    // fires user_created when someone joins a tenant
   orgs::Orgs* orgs = nullptr;             // invitations to organizations (/invitation)
+  bool secure_cookies = false;            // cookies marked Secure (served over TLS, e.g. behind a TLS proxy)
 };
 
 struct Visitor {
@@ -95,6 +96,7 @@ class SessionPages {
                            std::string_view intro, std::string_view action, std::string_view fields,
                            std::string_view button, http::bhttp::status status);
   std::string tenant_url(const http::Request& request, const tenancy::Tenant& tenant) const;
+  std::string cookie(std::string_view name, std::string_view value, std::string_view extra = "") const;
 
   AccountServices services_;
 };

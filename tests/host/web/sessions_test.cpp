@@ -534,3 +534,17 @@ TEST_CASE("changing the email needs the current password and a link sent to the 
     CHECK(Browser(world, "acme.localhost").sign_in("new@acme.test", kPassword).status == 303);
   });
 }
+
+TEST_CASE("cookies are marked Secure when the host is served over TLS") {
+  TestDatabase database(db::Backend::sqlite);
+  FrontWorld world(database);
+  web::SessionPages secure({*world.accounts, *world.memberships, *world.audit, *world.outbox, "localhost", false,
+                            world.tenancy.get(), world.orgs.get(), /*secure_cookies=*/true});
+  auto acme = world.tenancy->find("acme").value();
+  http::Request request{http::bhttp::verb::get, "/sign-in", 11};
+  request.set(http::bhttp::field::host, "acme.localhost");
+  auto page = secure.handle(request, {"r1", "127.0.0.1"}, acme, {});
+  CHECK(page[http::bhttp::field::set_cookie].find("; HttpOnly; SameSite=Lax; Secure") != std::string_view::npos);
+  auto plain = world.sessions->handle(request, {"r2", "127.0.0.1"}, acme, {});
+  CHECK(plain[http::bhttp::field::set_cookie].find("Secure") == std::string_view::npos);
+}
