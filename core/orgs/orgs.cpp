@@ -203,8 +203,13 @@ Status Orgs::assign_tenant(std::int64_t org_id, std::int64_t tenant_id) {
   auto lease = host_.acquire();
   if (!lease) return lease.error();
   try {
+    db::Transaction tx(*lease);
     long long org = org_id, tenant = tenant_id;
     lease->session() << "UPDATE calyx_tenants SET org_id = :o WHERE id = :t", soci::use(org), soci::use(tenant);
+    // Running hosts keep tenants in memory: move the tenancy version they watch (and wake them on PostgreSQL).
+    lease->session() << "UPDATE calyx_tenancy_version SET version = version + 1 WHERE id = 1";
+    if (lease->backend() == db::Backend::postgresql) lease->session() << "NOTIFY calyx_tenancy";
+    tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
     return failure(e, "assigning the tenant");

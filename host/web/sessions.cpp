@@ -109,7 +109,7 @@ Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenan
 bool SessionPages::handles(std::string_view path) {
   return path == "/sign-in" || path == "/sign-in/code" || path == "/sign-in/pin" || path == "/sign-out" || path == "/password/forgot" ||
          path == "/password/reset" || path == "/account/security" || path == "/register" || path == "/confirm" || path == "/account/email" ||
-         path == "/invitation" ||
+         path == "/invitation" || path == "/org" ||
          path == "/admin/users" || path == "/admin/impersonate" || path == "/admin/impersonate/stop" ||
          path == "/dev/mailbox";
 }
@@ -357,6 +357,106 @@ http::Response SessionPages::impersonation(const http::Request& request, const h
   return response;
 }
 
+http::Response SessionPages::org_page(const http::Request& request, const http::RequestContext& context,
+                                      const tenancy::Tenant& tenant, const Visitor& visitor) {
+  auto not_found = [&] {
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  };
+  if (!services_.orgs || !tenant.org_id) return not_found();
+  if (!visitor.session) {
+    auto response = http::make_response(request, status::see_other, "");
+    response.set(http::bhttp::field::location, "/sign-in?next=/org");
+    return response;
+  }
+  const auto& user = visitor.session->user;
+  auto role = services_.orgs->role_of(*tenant.org_id, user.id);
+  bool admin = (role && *role && **role == orgs::OrgRole::admin) || user.platform_admin;
+  if (!admin) return error_page(request, status::forbidden, "Not allowed", "Only the organization's admins manage it.", tenant.name);
+  auto orgs_list = services_.orgs->list();
+  std::string org_name = "Organization";
+  for (const auto& org : orgs_list ? *orgs_list : std::vector<orgs::Org>{}) {
+    if (org.id == *tenant.org_id) org_name = org.name;
+  }
+  std::string notice;
+  if (request.method() == http::bhttp::verb::post) {
+    std::string_view body = request.body();
+    std::string action = form_field(body, "action").value_or("");
+    long long id = 0;
+    try {
+      id = std::stoll(form_field(body, "id").value_or("0"));
+    } catch (const std::exception&) {
+    }
+    auto mail_invitation = [&](const orgs::Invitation& inv) {
+      return services_.outbox.enqueue(
+          {0, tenant.id, inv.email, "no-reply@" + services_.base_domain, fmt::format("You are invited to join {}", org_name),
+           fmt::format("{} invites you to join {} as {}. Accept or decline within 7 days:\n{}/invitation?token={}\n",
+                       user.name.empty() ? user.email : user.name, org_name, orgs::to_string(inv.role),
+                       tenant_url(request, tenant), inv.token),
+           "", ""});
+    };
+    Result<orgs::Invitation> outcome = Error::invalid_argument("unknown action");
+    if (action == "invite") {
+      auto role_wanted = orgs::parse_org_role(form_field(body, "role").value_or("member"));
+      outcome = role_wanted ? services_.orgs->invite(*tenant.org_id, form_field(body, "email").value_or(""), *role_wanted, user.id)
+                            : Result<orgs::Invitation>(role_wanted.error());
+    } else if (action == "resend") {
+      // Only invitations of this org.
+      auto mine = services_.orgs->invitations(*tenant.org_id);
+      bool ours = mine && std::any_of(mine->begin(), mine->end(), [&](const orgs::Invitation& i) { return i.id == id; });
+      outcome = ours ? services_.orgs->resend(id) : Result<orgs::Invitation>(Error::not_found("no such invitation"));
+    } else if (action == "revoke") {
+      auto mine = services_.orgs->invitations(*tenant.org_id);
+      bool ours = mine && std::any_of(mine->begin(), mine->end(), [&](const orgs::Invitation& i) { return i.id == id; });
+      auto revoked = ours ? services_.orgs->revoke(id) : Status(Error::not_found("no such invitation"));
+      if (revoked) {
+        services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.revoked",
+                                std::to_string(id), "{}", context.remote_address});
+        notice = R"(<p role="status">The invitation was revoked.</p>)";
+      } else {
+        notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(revoked.error().message()));
+      }
+    }
+    if (action == "invite" || action == "resend") {
+      if (!outcome) {
+        notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(outcome.error().message()));
+      } else {
+        (void)mail_invitation(*outcome);
+        services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id,
+                                action == "invite" ? "invitation.sent" : "invitation.resent", outcome->email, "{}",
+                                context.remote_address});
+        notice = fmt::format(R"(<p role="status">Invitation sent to {}.</p>)", escape_html(outcome->email));
+      }
+    }
+  }
+  std::string csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
+  std::string members, invitations;
+  if (auto list = services_.orgs->members(*tenant.org_id)) {
+    for (const auto& m : *list) members += fmt::format("<li>{} ({})</li>", escape_html(m.email), orgs::to_string(m.role));
+  }
+  if (auto list = services_.orgs->invitations(*tenant.org_id)) {
+    for (const auto& i : *list) {
+      std::string buttons;
+      if (i.status == "pending") {
+        for (const char* action : {"resend", "revoke"}) {
+          buttons += fmt::format(R"(<form method="post" action="/org">{}<input type="hidden" name="id" value="{}"><input type="hidden" name="action" value="{}"><button type="submit">{}</button></form>)",
+                                 csrf, i.id, action, std::string(action) == "resend" ? "Resend" : "Revoke");
+        }
+      }
+      invitations += fmt::format("<li>{} ({}) — {}{}</li>", escape_html(i.email), orgs::to_string(i.role), i.status, buttons);
+    }
+  }
+  std::string body = fmt::format(
+      R"(<h1>{0}</h1>{1}<h2>Members</h2><ul>{2}</ul><h2>Invitations</h2><ul>{3}</ul>
+<form method="post" action="/org">{4}<input type="hidden" name="action" value="invite">
+<p><label for="invite-email">Email</label> <input id="invite-email" name="email" type="email" required></p>
+<p><label for="invite-role">Role</label> <select id="invite-role" name="role"><option value="member">Member</option><option value="admin">Admin</option></select></p>
+<p><button type="submit">Invite</button></p></form>)",
+      escape_html(org_name), notice, members, invitations, csrf);
+  auto response = http::make_response(request, status::ok, page_html(org_name, tenant.name, body), "text/html; charset=utf-8");
+  response.set(http::bhttp::field::cache_control, "no-store");
+  return response;
+}
+
 http::Response SessionPages::invitation(const http::Request& request, const http::RequestContext& context,
                                         const tenancy::Tenant& tenant, const Visitor& visitor) {
   if (!services_.orgs) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
@@ -509,6 +609,7 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
                                "text/html; charset=utf-8");
   }
   if (path == "/invitation") return invitation(request, context, tenant, visitor);
+  if (path == "/org") return org_page(request, context, tenant, visitor);
   if (path == "/sign-in/code") return second_factor(request, context, tenant);
   if (path == "/sign-in/pin") return pin_sign_in(request, context, tenant);
   if (path == "/account/security") return security(request, context, tenant, visitor);

@@ -52,7 +52,7 @@ class SessionPages {
 
   Visitor visitor(const http::Request& request, const tenancy::Tenant& tenant);
   // True for the paths this class answers (/sign-in, /sign-in/code, /sign-in/pin, /sign-out, /password/forgot,
-  // /password/reset, /account/security, /register, /confirm, /invitation, /admin/users, /admin/impersonate[/stop],
+  // /password/reset, /account/security, /register, /confirm, /invitation, /org, /admin/users, /admin/impersonate[/stop],
   // /dev/mailbox).
   static bool handles(std::string_view path);
   http::Response handle(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
@@ -78,6 +78,8 @@ class SessionPages {
                              const tenancy::Tenant& tenant, const Visitor& visitor);
   http::Response impersonation(const http::Request& request, const http::RequestContext& context,
                                const tenancy::Tenant& tenant, const Visitor& visitor, bool stop);
+  http::Response org_page(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
+                          const Visitor& visitor);
   http::Response invitation(const http::Request& request, const http::RequestContext& context,
                             const tenancy::Tenant& tenant, const Visitor& visitor);
   http::Response confirm(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant);

@@ -548,3 +548,38 @@ TEST_CASE("cookies are marked Secure when the host is served over TLS") {
   auto plain = world.sessions->handle(request, {"r2", "127.0.0.1"}, acme, {});
   CHECK(plain[http::bhttp::field::set_cookie].find("Secure") == std::string_view::npos);
 }
+
+TEST_CASE("an org's admins invite, resend and revoke from the org page; others may not") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    People people(world);
+    auto org = world.orgs->create("acme-corp", "Acme Corp", people.outsider).value();
+    REQUIRE(world.orgs->assign_tenant(org.id, world.tenancy->find("acme")->id).ok());
+    REQUIRE(world.eventually("acme.localhost", "/org", 303));  // the running host knows acme's org now
+
+    Browser viewer(world, "acme.localhost");
+    REQUIRE(viewer.sign_in("viewer@acme.test", kPassword).status == 303);
+    CHECK(viewer.request("GET", "/org").status == 403);
+
+    Browser admin(world, "acme.localhost");
+    REQUIRE(admin.sign_in("outsider@globex.test", kPassword).status == 303);
+    auto page = admin.request("GET", "/org");
+    CHECK(page.body.find("<h1>Acme Corp</h1>") != std::string::npos);
+    auto invited = admin.request("POST", "/org", "action=invite&email=dana@acme.test&role=admin&_csrf=" + Browser::csrf_of(page));
+    CHECK(invited.body.find("Invitation sent to dana@acme.test") != std::string::npos);
+    auto mail = world.outbox->latest().value();
+    REQUIRE(mail.size() == 1);
+    CHECK(mail[0].subject == "You are invited to join Acme Corp");
+    std::smatch first;
+    REQUIRE(std::regex_search(mail[0].body, first, std::regex("token=([0-9a-f]{64})")));
+    auto id = std::to_string(world.orgs->invitations(org.id).value().front().id);
+    admin.request("POST", "/org", "action=resend&id=" + id + "&_csrf=" + Browser::csrf_of(page));
+    CHECK(world.outbox->latest().value().size() == 2);
+    CHECK_FALSE(world.orgs->invitation(first[1].str()).ok());  // the first link died with the resend
+    auto revoked = admin.request("POST", "/org", "action=revoke&id=" + id + "&_csrf=" + Browser::csrf_of(page));
+    CHECK(revoked.body.find("The invitation was revoked") != std::string::npos);
+    CHECK(world.orgs->invitations(org.id).value().front().status == "revoked");
+    CHECK(admin.request("POST", "/org", "action=revoke&id=999999&_csrf=" + Browser::csrf_of(page)).body.find("no such invitation") !=
+          std::string::npos);
+  });
+}
