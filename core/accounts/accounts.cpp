@@ -5,6 +5,8 @@
 
 #include <calyx/db/dialect.hpp>
 
+#include <calyx/clock.hpp>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -15,20 +17,6 @@
 
 namespace calyx::accounts {
 namespace {
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string utc_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-}
-
-Error failure(const std::exception& e, std::string_view what) {
-  std::string message = e.what();
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return Error::failed(fmt::format("{}: {}", what, message));
-}
 
 constexpr const char* kUserColumns =
     "id, email, name, status, platform_admin, COALESCE(confirmed_at, ''), COALESCE(last_sign_in_at, ''), "
@@ -55,7 +43,7 @@ Result<User> read_user(db::ConnectionPool& pool, const std::string& where, Value
     u.status = parse_user_status(status).value();
     return u;
   } catch (const std::exception& e) {
-    return failure(e, "reading the user");
+    return Error::failed("reading the user", e);
   }
 }
 
@@ -113,7 +101,7 @@ Result<User> Accounts::create_user(const NewUser& spec) {
         soci::use(*email), soci::use(spec.name), soci::use(*hash), soci::use(admin),
         soci::use(confirmed, confirmed_indicator), soci::use(now);
   } catch (const std::exception& e) {
-    return failure(e, "creating the user");
+    return Error::failed("creating the user", e);
   }
   return find_user(*email);
 }
@@ -141,7 +129,7 @@ Status Accounts::set_status(std::int64_t user_id, UserStatus status) {
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "changing the user's status");
+    return Error::failed("changing the user's status", e);
   }
 }
 
@@ -158,7 +146,7 @@ Status Accounts::set_password(std::int64_t user_id, std::string_view password) {
     lease->session() << "UPDATE calyx_users SET password_hash = :h WHERE id = :id", soci::use(*hash), soci::use(id);
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "changing the password");
+    return Error::failed("changing the password", e);
   }
 }
 
@@ -173,7 +161,7 @@ Result<std::int64_t> Accounts::locked_for(const std::string& subject) {
     std::int64_t left = found == soci::i_ok ? until - unix_now() : 0;
     return std::max<std::int64_t>(0, left);
   } catch (const std::exception& e) {
-    return failure(e, "reading sign-in failures");
+    return Error::failed("reading sign-in failures", e);
   }
 }
 
@@ -217,11 +205,7 @@ Result<Session> Accounts::sign_in(const SignIn& attempt) {
   auto email = normalize_email(attempt.email);
   std::string account = "email:" + (email ? *email : attempt.email), address = "ip:" + attempt.ip;
   for (const auto& subject : {account, address}) {
-    auto locked = locked_for(subject);
-    if (!locked) return locked.error();
-    if (*locked > 0) {
-      return Error::unavailable(fmt::format("too many failed sign-ins; try again in {} seconds", *locked));
-    }
+    if (auto open = not_throttled(subject); !open) return open.error();
   }
   auto user = email ? find_user(*email) : Result<User>(Error::not_found("no such user"));
   std::string hash;
@@ -244,16 +228,29 @@ Result<Session> Accounts::sign_in(const SignIn& attempt) {
   clear_failures(account);
   if (password_needs_rehash(hash)) (void)set_password(user->id, attempt.password);
 
-  if (auto enabled = totp_enabled(user->id); enabled && *enabled) {
-    auto second = issue_token(user->id, "second_factor", attempt.tenant_id, std::chrono::minutes(5));
+  return first_factor_passed(*user, attempt.tenant_id, attempt.ip, attempt.user_agent);
+}
+
+Status Accounts::not_throttled(const std::string& subject) {
+  auto locked = locked_for(subject);
+  if (!locked) return locked.error();
+  if (*locked > 0) return Error::unavailable(fmt::format("too many failed sign-ins; try again in {} seconds", *locked));
+  return Ok{};
+}
+
+// After a password or an emailed PIN: the session, or the second-factor step when the user has one.
+Result<Session> Accounts::first_factor_passed(const User& user, std::int64_t tenant_id, std::string_view ip,
+                                              std::string_view user_agent) {
+  if (auto enabled = totp_enabled(user.id); enabled && *enabled) {
+    auto second = issue_token(user.id, "second_factor", tenant_id, std::chrono::minutes(5));
     if (!second) return second.error();
     Session pending;
-    pending.user = *user;
-    pending.tenant_id = attempt.tenant_id;
+    pending.user = user;
+    pending.tenant_id = tenant_id;
     pending.second_factor = *second;
     return pending;
   }
-  return open_session(*user, attempt.tenant_id, attempt.ip, attempt.user_agent);
+  return open_session(user, tenant_id, ip, user_agent);
 }
 
 Result<Session> Accounts::open_session(const User& user, std::int64_t tenant_id, std::string_view ip,
@@ -287,7 +284,7 @@ Result<Session> Accounts::open_session(const User& user, std::int64_t tenant_id,
         soci::use(now), soci::use(address), soci::use(user_id);
     tx.commit();
   } catch (const std::exception& e) {
-    return failure(e, "starting the session");
+    return Error::failed("starting the session", e);
   }
   return session;
 }
@@ -301,7 +298,7 @@ Result<bool> Accounts::totp_enabled(std::int64_t user_id) {
     lease->session() << "SELECT totp_enabled FROM calyx_users WHERE id = :id", soci::use(id), soci::into(enabled);
     return enabled != 0;
   } catch (const std::exception& e) {
-    return failure(e, "reading two-factor settings");
+    return Error::failed("reading two-factor settings", e);
   }
 }
 
@@ -317,7 +314,7 @@ Result<std::string> stored_secret(db::ConnectionPool& pool, std::int64_t user_id
     if (secret.empty()) return Error::conflict("two-factor sign-in was not started");
     return base32_decode(secret);
   } catch (const std::exception& e) {
-    return failure(e, "reading two-factor settings");
+    return Error::failed("reading two-factor settings", e);
   }
 }
 
@@ -334,7 +331,7 @@ Result<std::string> Accounts::begin_totp(std::int64_t user_id) {
     long long id = user_id;
     lease->session() << "UPDATE calyx_users SET totp_secret = :s WHERE id = :id", soci::use(encoded), soci::use(id);
   } catch (const std::exception& e) {
-    return failure(e, "starting two-factor sign-in");
+    return Error::failed("starting two-factor sign-in", e);
   }
   return secret;
 }
@@ -358,7 +355,7 @@ Result<std::vector<std::string>> Accounts::enable_totp(std::int64_t user_id, std
     }
     tx.commit();
   } catch (const std::exception& e) {
-    return failure(e, "turning on two-factor sign-in");
+    return Error::failed("turning on two-factor sign-in", e);
   }
   return codes;
 }
@@ -375,7 +372,7 @@ Status Accounts::disable_totp(std::int64_t user_id, std::string_view code) {
     lease->session() << "DELETE FROM calyx_backup_codes WHERE user_id = :id", soci::use(id);
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "turning off two-factor sign-in");
+    return Error::failed("turning off two-factor sign-in", e);
   }
 }
 
@@ -398,16 +395,13 @@ Result<Session> Accounts::complete_sign_in(std::string_view second_factor, std::
         return Error::denied("the sign-in expired; enter your password again");
       }
     } catch (const std::exception& e) {
-      return failure(e, "reading the sign-in");
+      return Error::failed("reading the sign-in", e);
     }
   }
   auto user = find_user(static_cast<std::int64_t>(user_id));
   if (!user) return user.error();
   std::string account = "email:" + user->email;
-  if (auto locked = locked_for(account); !locked || *locked > 0) {
-    return locked ? Error::unavailable(fmt::format("too many failed sign-ins; try again in {} seconds", *locked))
-                  : Error(locked.error());
-  }
+  if (auto open = not_throttled(account); !open) return open.error();
   auto secret = stored_secret(host_, user->id);
   if (!secret) return secret.error();
   bool ok = totp_matches(*secret, code, unix_now());
@@ -424,7 +418,7 @@ Result<Session> Accounts::complete_sign_in(std::string_view second_factor, std::
       use_code.execute(true);
       ok = use_code.get_affected_rows() == 1;
     } catch (const std::exception& e) {
-      return failure(e, "checking the backup code");
+      return Error::failed("checking the backup code", e);
     }
   }
   if (!ok) {
@@ -465,7 +459,7 @@ Result<Session> Accounts::session(std::string_view token, std::int64_t tenant_id
     }
     out.user = std::move(user.value());
   } catch (const std::exception& e) {
-    return failure(e, "reading the session");
+    return Error::failed("reading the session", e);
   }
   return out;
 }
@@ -478,7 +472,7 @@ Status Accounts::sign_out(std::string_view token) {
     lease->session() << "DELETE FROM calyx_sessions WHERE token_hash = :h", soci::use(digest);
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "ending the session");
+    return Error::failed("ending the session", e);
   }
 }
 
@@ -491,7 +485,7 @@ Status Accounts::end_sessions(std::int64_t user_id, std::string_view keep_token)
     lease->session() << "DELETE FROM calyx_sessions WHERE user_id = :u AND token_hash <> :k", soci::use(id), soci::use(keep);
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "ending sessions");
+    return Error::failed("ending sessions", e);
   }
 }
 
@@ -504,7 +498,7 @@ Result<std::size_t> Accounts::session_count(std::int64_t user_id) {
     lease->session() << "SELECT COUNT(*) FROM calyx_sessions WHERE user_id = :u", soci::use(id), soci::into(count);
     return static_cast<std::size_t>(count);
   } catch (const std::exception& e) {
-    return failure(e, "counting sessions");
+    return Error::failed("counting sessions", e);
   }
 }
 
@@ -525,7 +519,7 @@ Result<std::vector<Accounts::SessionInfo>> Accounts::sessions_of(std::int64_t us
       out.push_back(row);
     }
   } catch (const std::exception& e) {
-    return failure(e, "listing sessions");
+    return Error::failed("listing sessions", e);
   }
   return out;
 }
@@ -540,7 +534,7 @@ Status Accounts::change_password(std::int64_t user_id, std::string_view current,
       long long id = user_id;
       lease->session() << "SELECT password_hash FROM calyx_users WHERE id = :id", soci::use(id), soci::into(hash);
     } catch (const std::exception& e) {
-      return failure(e, "reading the password");
+      return Error::failed("reading the password", e);
     }
   }
   if (!verify_password(hash, current)) return Error::denied("the current password is wrong");
@@ -559,7 +553,7 @@ Result<std::string> Accounts::issue_token(std::int64_t user_id, std::string_view
                         "VALUES (:h, :u, :p, :t, :x, :c)",
         soci::use(digest), soci::use(user), soci::use(what), soci::use(tenant), soci::use(expires), soci::use(now);
   } catch (const std::exception& e) {
-    return failure(e, "issuing the token");
+    return Error::failed("issuing the token", e);
   }
   return token;
 }
@@ -582,7 +576,7 @@ Result<User> Accounts::redeem_token(std::string_view token, std::string_view pur
     lease->session() << "UPDATE calyx_user_tokens SET used_at = :n WHERE token_hash = :h", soci::use(now), soci::use(digest);
     tx.commit();
   } catch (const std::exception& e) {
-    return failure(e, "reading the token");
+    return Error::failed("reading the token", e);
   }
   return find_user(static_cast<std::int64_t>(user_id));
 }
@@ -598,7 +592,7 @@ Result<std::vector<User>> Accounts::list_users() {
       rows.execute();
       while (rows.fetch()) ids.push_back(id);
     } catch (const std::exception& e) {
-      return failure(e, "listing users");
+      return Error::failed("listing users", e);
     }
   }
   std::vector<User> out;
@@ -644,7 +638,7 @@ Result<User> Accounts::confirm_email(std::string_view token) {
     lease->session() << "UPDATE calyx_users SET confirmed_at = :c WHERE id = :id AND confirmed_at IS NULL", soci::use(now),
         soci::use(id);
   } catch (const std::exception& e) {
-    return failure(e, "confirming the email");
+    return Error::failed("confirming the email", e);
   }
   return find_user(user->id);
 }
@@ -661,7 +655,7 @@ Result<std::string> Accounts::start_email_change(std::int64_t user_id, std::stri
       long long id = user_id;
       lease->session() << "SELECT password_hash FROM calyx_users WHERE id = :id", soci::use(id), soci::into(hash);
     } catch (const std::exception& e) {
-      return failure(e, "reading the password");
+      return Error::failed("reading the password", e);
     }
   }
   if (!verify_password(hash, current_password)) return Error::denied("the current password is wrong");
@@ -674,7 +668,7 @@ Result<std::string> Accounts::start_email_change(std::int64_t user_id, std::stri
     std::string digest = token_digest(*token);
     lease->session() << "UPDATE calyx_user_tokens SET data = :d WHERE token_hash = :h", soci::use(*email), soci::use(digest);
   } catch (const std::exception& e) {
-    return failure(e, "recording the new address");
+    return Error::failed("recording the new address", e);
   }
   return token;
 }
@@ -690,7 +684,7 @@ Result<User> Accounts::finish_email_change(std::string_view token) {
       lease->session() << "SELECT data FROM calyx_user_tokens WHERE token_hash = :h AND purpose = 'email_change'",
           soci::use(digest), soci::into(new_email, found);
     } catch (const std::exception& e) {
-      return failure(e, "reading the token");
+      return Error::failed("reading the token", e);
     }
   }
   auto user = redeem_token(token, "email_change");
@@ -706,7 +700,7 @@ Result<User> Accounts::finish_email_change(std::string_view token) {
     lease->session() << "UPDATE calyx_users SET email = :e, confirmed_at = :c WHERE id = :id", soci::use(new_email),
         soci::use(now), soci::use(id);
   } catch (const std::exception& e) {
-    return failure(e, "changing the email");
+    return Error::failed("changing the email", e);
   }
   return find_user(user->id);
 }
@@ -729,7 +723,7 @@ Result<std::optional<std::string>> Accounts::start_pin_sign_in(std::string_view 
         soci::use(digest), soci::use(id), soci::use(tenant), soci::use(expires), soci::use(now);
     tx.commit();
   } catch (const std::exception& e) {
-    return failure(e, "issuing the PIN");
+    return Error::failed("issuing the PIN", e);
   }
   return std::optional<std::string>(pin);
 }
@@ -738,10 +732,7 @@ Result<Session> Accounts::finish_pin_sign_in(std::string_view email, std::string
                                              std::string_view ip, std::string_view user_agent) {
   auto normalized = normalize_email(email);
   std::string account = "email:" + (normalized ? *normalized : std::string(email));
-  if (auto locked = locked_for(account); !locked || *locked > 0) {
-    return locked ? Error::unavailable(fmt::format("too many failed sign-ins; try again in {} seconds", *locked))
-                  : Error(locked.error());
-  }
+  if (auto open = not_throttled(account); !open) return open.error();
   auto user = normalized ? find_user(*normalized) : Result<User>(Error::not_found("no such user"));
   auto spent = user ? redeem_token(std::to_string(user->id) + ":" + std::string(pin), "pin") : Result<User>(Error::denied(""));
   if (!spent) {
@@ -750,16 +741,7 @@ Result<Session> Accounts::finish_pin_sign_in(std::string_view email, std::string
   }
   if (user->status != UserStatus::active) return Error::denied("this account is suspended");
   clear_failures(account);
-  if (auto enabled = totp_enabled(user->id); enabled && *enabled) {
-    auto second = issue_token(user->id, "second_factor", tenant_id, std::chrono::minutes(5));
-    if (!second) return second.error();
-    Session pending;
-    pending.user = *user;
-    pending.tenant_id = tenant_id;
-    pending.second_factor = *second;
-    return pending;
-  }
-  return open_session(*user, tenant_id, ip, user_agent);
+  return first_factor_passed(*user, tenant_id, ip, user_agent);
 }
 
 Result<std::optional<std::string>> Accounts::start_password_reset(std::string_view email, std::int64_t tenant_id) {
@@ -783,7 +765,7 @@ Result<User> Accounts::finish_password_reset(std::string_view token, std::string
                           "WHERE t.token_hash = :h",
           soci::use(digest), soci::into(email, found);
     } catch (const std::exception& e) {
-      return failure(e, "reading the token");
+      return Error::failed("reading the token", e);
     }
   }
   if (!email.empty()) {

@@ -1,6 +1,8 @@
 // The audit log on the host database.
 #include <calyx/audit/audit_log.hpp>
 
+#include <calyx/clock.hpp>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -13,7 +15,7 @@ namespace calyx::audit {
 AuditLog::AuditLog(db::ConnectionPool& host) : host_(host) {}
 
 void AuditLog::record(Entry e) {
-  e.at = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
+  e.at = utc_now();
   auto lease = host_.acquire();
   if (!lease) {
     spdlog::error("audit: cannot record {}: {}", e.action, lease.error().message());

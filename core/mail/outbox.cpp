@@ -1,6 +1,8 @@
 // The outbox table.
 #include <calyx/mail/outbox.hpp>
 
+#include <calyx/clock.hpp>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -16,7 +18,7 @@ Status Outbox::enqueue(const Message& m) {
   auto lease = host_.acquire();
   if (!lease) return lease.error();
   try {
-    std::string now = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
+    std::string now = utc_now();
     long long tenant = m.tenant_id.value_or(0);
     soci::indicator tenant_i = m.tenant_id ? soci::i_ok : soci::i_null;
     lease->session() << "INSERT INTO calyx_outbox (tenant_id, to_address, from_address, subject, body_text, created_at) "
@@ -55,14 +57,6 @@ Result<std::vector<Message>> Outbox::latest(std::size_t limit) {
   return out;
 }
 
-namespace {
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
-
 Result<std::vector<Message>> Outbox::due(std::size_t limit) {
   auto lease = host_.acquire();
   if (!lease) return lease.error();
@@ -95,7 +89,7 @@ Status Outbox::mark_sent(std::int64_t id) {
   if (!lease) return lease.error();
   try {
     long long message = id;
-    std::string now = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
+    std::string now = utc_now();
     lease->session() << "UPDATE calyx_outbox SET sent_at = :s, attempts = attempts + 1, last_error = '' WHERE id = :i",
         soci::use(now), soci::use(message);
     return Ok{};

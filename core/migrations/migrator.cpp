@@ -3,6 +3,8 @@
 #include <calyx/db/dialect.hpp>
 #include <calyx/migrations/migrator.hpp>
 
+#include <calyx/clock.hpp>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -22,11 +24,6 @@ constexpr std::string_view kLedgerDdl = R"(CREATE TABLE IF NOT EXISTS calyx_sche
   duration_ms BIGINT NOT NULL,
   PRIMARY KEY (component, version)
 ))";
-
-std::string utc_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(
-                                                  std::chrono::system_clock::now())));
-}
 
 // Opens a writing transaction scoped to `scope`: on PostgreSQL it takes the scope's advisory lock (so two
 // hosts migrating at once take turns) and points search_path at the scope's schema for this transaction only.

@@ -1,6 +1,8 @@
 // Tenant memberships, module-role grants and prohibitions on the host database.
 #include <calyx/orgs/memberships.hpp>
 
+#include <calyx/clock.hpp>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -9,16 +11,6 @@
 
 namespace calyx::orgs {
 namespace {
-
-Error failure(const std::exception& e, std::string_view what) {
-  std::string message = e.what();
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return Error::failed(fmt::format("{}: {}", what, message));
-}
-
-std::string utc_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-}
 
 int owners(soci::session& s, long long tenant) {
   int count = 0;
@@ -76,7 +68,7 @@ Status Memberships::set_role(std::int64_t tenant_id, std::int64_t user_id, Tenan
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "changing the membership");
+    return Error::failed("changing the membership", e);
   }
 }
 
@@ -97,7 +89,7 @@ Status Memberships::remove(std::int64_t tenant_id, std::int64_t user_id) {
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "removing the member");
+    return Error::failed("removing the member", e);
   }
 }
 
@@ -119,7 +111,7 @@ Result<std::optional<Membership>> Memberships::of(std::int64_t tenant_id, std::i
     while (rules.fetch()) (effect == "grant" ? m.module_roles : m.prohibited).push_back(subject);
     return std::optional<Membership>(std::move(m));
   } catch (const std::exception& e) {
-    return failure(e, "reading the membership");
+    return Error::failed("reading the membership", e);
   }
 }
 
@@ -144,7 +136,7 @@ Result<std::vector<Member>> Memberships::members(std::int64_t tenant_id) {
       out.push_back(std::move(member));
     }
   } catch (const std::exception& e) {
-    return failure(e, "listing members");
+    return Error::failed("listing members", e);
   }
   for (auto& member : out) {
     auto m = of(tenant_id, member.user_id);
@@ -171,7 +163,7 @@ Status Memberships::rule(std::int64_t tenant_id, std::int64_t user_id, std::stri
     }
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "changing the member's roles");
+    return Error::failed("changing the member's roles", e);
   }
 }
 

@@ -5,6 +5,8 @@
 #include <calyx/accounts/passwords.hpp>
 #include <calyx/tenancy/names.hpp>
 
+#include <calyx/clock.hpp>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -13,20 +15,6 @@ namespace calyx::orgs {
 namespace {
 
 constexpr std::int64_t kInvitationLifetime = 7 * 24 * 3600;
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string utc_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-}
-
-Error failure(const std::exception& e, std::string_view what) {
-  std::string message = e.what();
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return Error::failed(fmt::format("{}: {}", what, message));
-}
 
 int admins(soci::session& s, long long org) {
   int count = 0;
@@ -83,7 +71,7 @@ Result<Org> Orgs::create(std::string_view slug, std::string_view name, std::int6
     tx.commit();
     return Org{id, text, title, now};
   } catch (const std::exception& e) {
-    return failure(e, "creating the org");
+    return Error::failed("creating the org", e);
   }
 }
 
@@ -111,7 +99,7 @@ Result<std::vector<Org>> Orgs::list() {
       out.push_back(org);
     }
   } catch (const std::exception& e) {
-    return failure(e, "listing orgs");
+    return Error::failed("listing orgs", e);
   }
   return out;
 }
@@ -129,7 +117,7 @@ Result<std::vector<OrgMember>> Orgs::members(std::int64_t org_id) {
     rows.execute();
     while (rows.fetch()) out.push_back({user, email, parse_org_role(role).value()});
   } catch (const std::exception& e) {
-    return failure(e, "listing org members");
+    return Error::failed("listing org members", e);
   }
   return out;
 }
@@ -146,7 +134,7 @@ Result<std::optional<OrgRole>> Orgs::role_of(std::int64_t org_id, std::int64_t u
     if (found != soci::i_ok) return std::optional<OrgRole>();
     return std::optional<OrgRole>(parse_org_role(role).value());
   } catch (const std::exception& e) {
-    return failure(e, "reading the org membership");
+    return Error::failed("reading the org membership", e);
   }
 }
 
@@ -174,7 +162,7 @@ Status Orgs::set_role(std::int64_t org_id, std::int64_t user_id, OrgRole role) {
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "changing the org membership");
+    return Error::failed("changing the org membership", e);
   }
 }
 
@@ -195,7 +183,7 @@ Status Orgs::remove_member(std::int64_t org_id, std::int64_t user_id) {
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "removing the org member");
+    return Error::failed("removing the org member", e);
   }
 }
 
@@ -212,7 +200,7 @@ Status Orgs::assign_tenant(std::int64_t org_id, std::int64_t tenant_id) {
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "assigning the tenant");
+    return Error::failed("assigning the tenant", e);
   }
 }
 
@@ -246,7 +234,7 @@ Result<Invitation> Orgs::invite(std::int64_t org_id, std::string_view email, Org
     inv.status = "pending";
     inv.expires_at = expires;
   } catch (const std::exception& e) {
-    return failure(e, "inviting");
+    return Error::failed("inviting", e);
   }
   return inv;
 }
@@ -269,7 +257,7 @@ Result<Invitation> Orgs::resend(std::int64_t invitation_id) {
     inv->expires_at = expires;
     return inv;
   } catch (const std::exception& e) {
-    return failure(e, "resending the invitation");
+    return Error::failed("resending the invitation", e);
   }
 }
 
@@ -285,7 +273,7 @@ Status Orgs::revoke(std::int64_t invitation_id) {
     if (st.get_affected_rows() == 0) return Error::not_found("no pending invitation with that id");
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "revoking the invitation");
+    return Error::failed("revoking the invitation", e);
   }
 }
 
@@ -310,7 +298,7 @@ Result<std::vector<Invitation>> Orgs::invitations(std::int64_t org_id) {
       out.push_back(inv);
     }
   } catch (const std::exception& e) {
-    return failure(e, "listing invitations");
+    return Error::failed("listing invitations", e);
   }
   return out;
 }
@@ -325,7 +313,7 @@ Result<Invitation> Orgs::invitation(std::string_view token) {
     if (inv->expires_at <= unix_now()) return Error::denied("this invitation has expired; ask for a new one");
     return inv;
   } catch (const std::exception& e) {
-    return failure(e, "reading the invitation");
+    return Error::failed("reading the invitation", e);
   }
 }
 
@@ -343,7 +331,7 @@ Result<Invitation> Orgs::accept(std::string_view token, std::int64_t user_id, st
     long long id = inv->id;
     lease->session() << "UPDATE calyx_invitations SET status = 'accepted' WHERE id = :i", soci::use(id);
   } catch (const std::exception& e) {
-    return failure(e, "accepting the invitation");
+    return Error::failed("accepting the invitation", e);
   }
   inv->status = "accepted";
   return inv;
@@ -359,7 +347,7 @@ Status Orgs::reject(std::string_view token) {
     lease->session() << "UPDATE calyx_invitations SET status = 'rejected' WHERE id = :i", soci::use(id);
     return Ok{};
   } catch (const std::exception& e) {
-    return failure(e, "rejecting the invitation");
+    return Error::failed("rejecting the invitation", e);
   }
 }
 

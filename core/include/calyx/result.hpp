@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cassert>
+#include <exception>
 #include <string>
 #include <utility>
 #include <variant>
@@ -31,6 +32,12 @@ class [[nodiscard]] Error {
   static Error timeout(std::string message) { return {Code::timeout, std::move(message)}; }
   static Error failed(std::string message) { return {Code::failed, std::move(message)}; }
   static Error internal(std::string message) { return {Code::internal, std::move(message)}; }
+  // "<what>: <the exception's message>" (trailing newlines of database drivers removed), code failed.
+  static Error failed(std::string_view what, const std::exception& e) {
+    std::string message = e.what();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return {Code::failed, std::string(what) + ": " + message};
+  }
 
   Code code() const { return code_; }
   const std::string& message() const { return message_; }

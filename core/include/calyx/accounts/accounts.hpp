@@ -138,6 +138,9 @@ class Accounts {
 
  private:
   Result<std::int64_t> locked_for(const std::string& subject);
+  Status not_throttled(const std::string& subject);
+  Result<Session> first_factor_passed(const User& user, std::int64_t tenant_id, std::string_view ip,
+                                      std::string_view user_agent);
   void record_failure(const std::string& subject);
   void clear_failures(const std::string& subject);
   Result<Session> open_session(const User& user, std::int64_t tenant_id, std::string_view ip, std::string_view user_agent,
