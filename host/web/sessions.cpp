@@ -1,6 +1,8 @@
-// Sessions on tenant hosts: cookies, the sign-in and sign-out pages, CSRF.
+// Sessions on tenant hosts: cookies, visitors, CSRF, the sign-in steps (password, code, PIN), the dispatch of
+// every session page.
 #include "web/sessions.hpp"
 
+#include "web/session_forms.hpp"
 #include "web/tenant_front.hpp"
 
 #include <calyx/accounts/passwords.hpp>
@@ -12,19 +14,13 @@
 #include <cctype>
 
 namespace calyx::web {
-namespace {
 
-using http::bhttp::status;
-using templates::escape_html;
-
-constexpr std::string_view kSessionCookie = "calyx_session";
-constexpr std::string_view kSignInCookie = "calyx_csrf";
+namespace session_forms {
 
 std::string make_cookie(std::string_view name, std::string_view value, std::string_view extra, bool secure) {
   return fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}{}", name, value, secure ? "; Secure" : "", extra);
 }
 
-// Only local paths may follow a sign-in (no open redirect to another site).
 std::string safe_next(std::string_view next) {
   if (next.empty() || next.front() != '/' || next.starts_with("//") || next.find('\\') != std::string_view::npos) return "/";
   return std::string(next);
@@ -35,8 +31,20 @@ bool state_changing(const http::Request& request) {
   return verb != http::bhttp::verb::get && verb != http::bhttp::verb::head && verb != http::bhttp::verb::options;
 }
 
-}  // namespace
+bool double_submit_ok(const http::Request& request) {
+  std::string sent = form_field(request.body(), "_csrf").value_or(""), expected = cookie_value(request, kSignInCookie);
+  return !sent.empty() && !expected.empty() && accounts::same_secret(sent, expected);
+}
 
+std::string query_field(const http::Request& request, std::string_view name) {
+  std::string_view target = request.target();
+  auto question = target.find('?');
+  return question == std::string_view::npos ? std::string() : form_field(target.substr(question + 1), name).value_or("");
+}
+
+}  // namespace session_forms
+
+using namespace session_forms;
 std::string impersonation_banner(const Visitor& visitor) {
   if (!visitor.session || !visitor.session->impersonator_id) return {};
   return fmt::format(R"(<div role="alert" class="impersonation">You are impersonating {}. <form method="post" action="/admin/impersonate/stop"><input type="hidden" name="_csrf" value="{}"><button type="submit">Stop impersonating</button></form></div>)",
@@ -114,16 +122,6 @@ bool SessionPages::handles(std::string_view path) {
          path == "/dev/mailbox";
 }
 
-namespace {
-
-// The double-submit check of anonymous forms: the hidden field matches the cookie set with the form.
-bool double_submit_ok(const http::Request& request) {
-  std::string sent = form_field(request.body(), "_csrf").value_or(""), expected = cookie_value(request, "calyx_csrf");
-  return !sent.empty() && !expected.empty() && accounts::same_secret(sent, expected);
-}
-
-}  // namespace
-
 std::string SessionPages::tenant_url(const http::Request& request, const tenancy::Tenant& tenant) const {
   std::string host = tenant.domains.empty() ? tenant.slug + "." + services_.base_domain : tenant.domains.front();
   std::string_view asked = request[http::bhttp::field::host];
@@ -147,391 +145,6 @@ http::Response SessionPages::form_page(const http::Request& request, const tenan
   response.set(http::bhttp::field::set_cookie, cookie(kSignInCookie, csrf));
   response.set(http::bhttp::field::cache_control, "no-store");
   return response;
-}
-
-http::Response SessionPages::forgot_password(const http::Request& request, const http::RequestContext& context,
-                                             const tenancy::Tenant& tenant) {
-  constexpr std::string_view kFields =
-      R"(<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="username" required></p>)";
-  if (request.method() != http::bhttp::verb::post) {
-    return form_page(request, tenant, "Forgot your password?", "<p>We will email you a link to choose a new one.</p>",
-                     "/password/forgot", kFields, "Email me a link", status::ok);
-  }
-  if (!double_submit_ok(request)) {
-    return form_page(request, tenant, "Forgot your password?", R"(<p role="alert">The form expired. Please try again.</p>)",
-                     "/password/forgot", kFields, "Email me a link", status::forbidden);
-  }
-  std::string email = form_field(request.body(), "email").value_or("");
-  auto token = services_.accounts.start_password_reset(email, tenant.id);
-  if (token && *token) {
-    std::string link = tenant_url(request, tenant) + "/password/reset?token=" + **token;
-    auto queued = services_.outbox.enqueue(
-        {0, tenant.id, accounts::normalize_email(email).value(), "no-reply@" + services_.base_domain,
-         fmt::format("Reset your {} password", tenant.name),
-         fmt::format("Someone asked to reset the password of your {} account.\n\nChoose a new password here (the link "
-                     "works once, for an hour):\n{}\n\nIf it was not you, ignore this email.\n",
-                     tenant.name, link),
-         "", ""});
-    if (!queued) return error_page(request, status::service_unavailable, "Try again", queued.error().message(), tenant.name);
-  }
-  services_.audit.record({0, "", "user", std::nullopt, std::nullopt, tenant.id, "password.reset_requested", email, "{}",
-                          context.remote_address});
-  // The same answer whether the account exists or not.
-  return http::make_response(
-      request, status::ok,
-      page_html("Check your email", tenant.name,
-                "<h1>Check your email</h1><p>If an account exists for that address, we sent it a link to choose a new "
-                "password.</p>"),
-      "text/html; charset=utf-8");
-}
-
-http::Response SessionPages::reset_password(const http::Request& request, const http::RequestContext& context,
-                                            const tenancy::Tenant& tenant) {
-  std::string_view target = request.target();
-  std::string token = request.method() == http::bhttp::verb::post
-                          ? form_field(request.body(), "token").value_or("")
-                          : form_field(target.substr(target.find('?') == std::string_view::npos ? target.size()
-                                                                                                : target.find('?') + 1),
-                                       "token")
-                                .value_or("");
-  std::string fields = fmt::format(
-      R"(<input type="hidden" name="token" value="{}">
-<p><label for="password">New password</label> <input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>)",
-      escape_html(token));
-  if (request.method() != http::bhttp::verb::post) {
-    return form_page(request, tenant, "Choose a new password", "", "/password/reset", fields, "Save the password", status::ok);
-  }
-  if (!double_submit_ok(request)) {
-    return form_page(request, tenant, "Choose a new password", R"(<p role="alert">The form expired. Please try again.</p>)",
-                     "/password/reset", fields, "Save the password", status::forbidden);
-  }
-  auto user = services_.accounts.finish_password_reset(token, form_field(request.body(), "password").value_or(""));
-  if (!user) {
-    auto code = user.error().code() == Error::Code::invalid_argument ? status::unprocessable_entity : status::forbidden;
-    return form_page(request, tenant, "Choose a new password",
-                     fmt::format(R"(<p role="alert">{}</p>)", escape_html(user.error().message())), "/password/reset",
-                     fields, "Save the password", code);
-  }
-  services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "password.reset", user->email, "{}",
-                          context.remote_address});
-  auto response = http::make_response(request, status::see_other, "");
-  response.set(http::bhttp::field::location, "/sign-in");
-  return response;
-}
-
-http::Response SessionPages::register_page(const http::Request& request, const http::RequestContext& context,
-                                           const tenancy::Tenant& tenant) {
-  if (!tenant.allow_signup) {
-    return error_page(request, status::not_found, "Page not found", "This workspace does not take sign-ups.", tenant.name);
-  }
-  constexpr std::string_view kFields = R"(<p><label for="name">Name</label> <input id="name" name="name" autocomplete="name"></p>
-<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="email" required></p>
-<p><label for="password">Password (at least 10 characters)</label> <input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>)";
-  auto form = [&](std::string_view intro, status code) {
-    return form_page(request, tenant, fmt::format("Join {}", tenant.name), intro, "/register", kFields, "Create my account", code);
-  };
-  if (request.method() != http::bhttp::verb::post) return form("", status::ok);
-  if (!double_submit_ok(request)) return form(R"(<p role="alert">The form expired. Please try again.</p>)", status::forbidden);
-  std::string_view body = request.body();
-  std::string email = form_field(body, "email").value_or("");
-  auto registered = services_.accounts.register_user(
-      {email, form_field(body, "name").value_or(""), form_field(body, "password").value_or(""), false, false}, tenant.id);
-  std::string from = "no-reply@" + services_.base_domain;
-  if (!registered && registered.error().code() == Error::Code::conflict) {
-    // Taken: tell the owner of the address, not the visitor.
-    (void)services_.outbox.enqueue({0, tenant.id, accounts::normalize_email(email).value(), from,
-                                    fmt::format("Your {} account", tenant.name),
-                                    fmt::format("Someone tried to register at {} with this address, which already has an "
-                                                "account. Sign in here: {}/sign-in\n",
-                                                tenant.name, tenant_url(request, tenant)),
-                                    "", ""});
-  } else if (!registered) {
-    return form(fmt::format(R"(<p role="alert">{}</p>)", escape_html(registered.error().message())), status::unprocessable_entity);
-  } else {
-    const auto& user = registered->user;
-    (void)services_.memberships.set_role(tenant.id, user.id, orgs::TenantRole::member);
-    services_.audit.record({0, "", "user", user.id, std::nullopt, tenant.id, "user.registered", user.email, "{}",
-                            context.remote_address});
-    if (services_.tenancy) {
-      (void)services_.tenancy->fire_hook(tenant, "user_created",
-                                         fmt::format(R"({{"user_id":{},"email":"{}","tenant":"{}"}})", user.id, user.email,
-                                                     tenant.slug));
-    }
-    (void)services_.outbox.enqueue({0, tenant.id, user.email, from, fmt::format("Confirm your {} account", tenant.name),
-                                    fmt::format("Welcome to {}! Confirm your email address to sign in:\n{}/confirm?token={}\n",
-                                                tenant.name, tenant_url(request, tenant), registered->confirmation_token),
-                                    "", ""});
-  }
-  return http::make_response(request, status::ok,
-                             page_html("Check your email", tenant.name,
-                                       "<h1>Check your email</h1><p>We sent a link to that address. Follow it to "
-                                       "confirm your account, then sign in.</p>"),
-                             "text/html; charset=utf-8");
-}
-
-http::Response SessionPages::admin_users(const http::Request& request, const http::RequestContext& context,
-                                         const tenancy::Tenant& tenant, const Visitor& visitor) {
-  if (!visitor.session || !visitor.session->user.platform_admin || visitor.session->impersonator_id) {
-    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
-  }
-  const auto& admin = visitor.session->user;
-  std::string notice;
-  if (request.method() == http::bhttp::verb::post) {
-    std::string email = form_field(request.body(), "email").value_or(""), action = form_field(request.body(), "action").value_or("");
-    auto target = services_.accounts.find_user(email);
-    if (!target) {
-      notice = "<p role=\"alert\">No such user.</p>";
-    } else if (target->id == admin.id) {
-      notice = "<p role=\"alert\">You cannot suspend yourself.</p>";
-    } else if (action == "suspend" || action == "activate") {
-      auto to = action == "suspend" ? accounts::UserStatus::suspended : accounts::UserStatus::active;
-      if (auto ok = services_.accounts.set_status(target->id, to); ok) {
-        services_.audit.record({0, "", "admin", admin.id, std::nullopt, tenant.id, "user." + std::string(to_string(to)),
-                                target->email, "{}", context.remote_address});
-        notice = fmt::format("<p role=\"status\">{} is {}.</p>", escape_html(target->email), to_string(to));
-      }
-    }
-  }
-  auto users = services_.accounts.list_users();
-  if (!users) return error_page(request, status::service_unavailable, "Users", users.error().message(), tenant.name);
-  std::string rows;
-  std::string csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
-  for (const auto& u : *users) {
-    bool active = u.status == accounts::UserStatus::active;
-    std::string actions;
-    if (u.id != admin.id) {
-      actions += fmt::format(R"(<form method="post" action="/admin/users">{}<input type="hidden" name="email" value="{}"><input type="hidden" name="action" value="{}"><button type="submit">{}</button></form>)",
-                             csrf, escape_html(u.email), active ? "suspend" : "activate", active ? "Suspend" : "Un-suspend");
-      if (active && !u.platform_admin) {
-        actions += fmt::format(R"(<form method="post" action="/admin/impersonate">{}<input type="hidden" name="email" value="{}"><button type="submit">Impersonate</button></form>)",
-                               csrf, escape_html(u.email));
-      }
-    }
-    rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape_html(u.email),
-                        escape_html(u.name), to_string(u.status), u.platform_admin ? "platform admin" : "", actions);
-  }
-  std::string body = fmt::format(
-      "<h1>Users</h1>{}<table><thead><tr><th scope=\"col\">Email</th><th scope=\"col\">Name</th><th scope=\"col\">Status</th>"
-      "<th scope=\"col\">Role</th><th scope=\"col\">Actions</th></tr></thead><tbody>{}</tbody></table>",
-      notice, rows);
-  auto response = http::make_response(request, status::ok, page_html("Users", tenant.name, body), "text/html; charset=utf-8");
-  response.set(http::bhttp::field::cache_control, "no-store");
-  return response;
-}
-
-http::Response SessionPages::impersonation(const http::Request& request, const http::RequestContext& context,
-                                           const tenancy::Tenant& tenant, const Visitor& visitor, bool stop) {
-  if (request.method() != http::bhttp::verb::post || !visitor.session) {
-    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
-  }
-  if (stop) {
-    if (!visitor.session->impersonator_id) {
-      return error_page(request, status::bad_request, "Not impersonating", "You are not impersonating anyone.", tenant.name);
-    }
-    (void)services_.accounts.sign_out(visitor.token);
-    services_.audit.record({0, "", "impersonator", visitor.session->user.id, visitor.session->impersonator_id, tenant.id,
-                            "impersonation.stop", visitor.session->user.email, "{}", context.remote_address});
-    auto response = http::make_response(request, status::see_other, "");
-    response.set(http::bhttp::field::location, "/admin/users");
-    // Back to the admin's own session, kept aside while impersonating.
-    std::string admin_token = cookie_value(request, "calyx_admin_session");
-    response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, admin_token, admin_token.empty() ? "; Max-Age=0" : ""));
-    response.insert(http::bhttp::field::set_cookie, cookie("calyx_admin_session", "", "; Max-Age=0"));
-    return response;
-  }
-  if (visitor.session->impersonator_id) {
-    return error_page(request, status::forbidden, "Not allowed", "Stop impersonating first.", tenant.name);
-  }
-  std::string email = form_field(request.body(), "email").value_or("");
-  auto session = services_.accounts.impersonate(visitor.session->user, email, tenant.id, context.remote_address,
-                                                std::string(request[http::bhttp::field::user_agent]));
-  if (!session) {
-    return error_page(request, status::forbidden, "Not allowed", session.error().message(), tenant.name);
-  }
-  services_.audit.record({0, "", "admin", visitor.session->user.id, std::nullopt, tenant.id, "impersonation.start",
-                          session->user.email, "{}", context.remote_address});
-  auto response = http::make_response(request, status::see_other, "");
-  response.set(http::bhttp::field::location, "/");
-  response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, session->token));
-  response.insert(http::bhttp::field::set_cookie, cookie("calyx_admin_session", visitor.token));
-  return response;
-}
-
-http::Response SessionPages::org_page(const http::Request& request, const http::RequestContext& context,
-                                      const tenancy::Tenant& tenant, const Visitor& visitor) {
-  auto not_found = [&] {
-    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
-  };
-  if (!services_.orgs || !tenant.org_id) return not_found();
-  if (!visitor.session) {
-    auto response = http::make_response(request, status::see_other, "");
-    response.set(http::bhttp::field::location, "/sign-in?next=/org");
-    return response;
-  }
-  const auto& user = visitor.session->user;
-  auto role = services_.orgs->role_of(*tenant.org_id, user.id);
-  bool admin = (role && *role && **role == orgs::OrgRole::admin) || user.platform_admin;
-  if (!admin) return error_page(request, status::forbidden, "Not allowed", "Only the organization's admins manage it.", tenant.name);
-  auto orgs_list = services_.orgs->list();
-  std::string org_name = "Organization";
-  for (const auto& org : orgs_list ? *orgs_list : std::vector<orgs::Org>{}) {
-    if (org.id == *tenant.org_id) org_name = org.name;
-  }
-  std::string notice;
-  if (request.method() == http::bhttp::verb::post) {
-    std::string_view body = request.body();
-    std::string action = form_field(body, "action").value_or("");
-    long long id = 0;
-    try {
-      id = std::stoll(form_field(body, "id").value_or("0"));
-    } catch (const std::exception&) {
-    }
-    auto mail_invitation = [&](const orgs::Invitation& inv) {
-      return services_.outbox.enqueue(
-          {0, tenant.id, inv.email, "no-reply@" + services_.base_domain, fmt::format("You are invited to join {}", org_name),
-           fmt::format("{} invites you to join {} as {}. Accept or decline within 7 days:\n{}/invitation?token={}\n",
-                       user.name.empty() ? user.email : user.name, org_name, orgs::to_string(inv.role),
-                       tenant_url(request, tenant), inv.token),
-           "", ""});
-    };
-    Result<orgs::Invitation> outcome = Error::invalid_argument("unknown action");
-    if (action == "invite") {
-      auto role_wanted = orgs::parse_org_role(form_field(body, "role").value_or("member"));
-      outcome = role_wanted ? services_.orgs->invite(*tenant.org_id, form_field(body, "email").value_or(""), *role_wanted, user.id)
-                            : Result<orgs::Invitation>(role_wanted.error());
-    } else if (action == "resend") {
-      // Only invitations of this org.
-      auto mine = services_.orgs->invitations(*tenant.org_id);
-      bool ours = mine && std::any_of(mine->begin(), mine->end(), [&](const orgs::Invitation& i) { return i.id == id; });
-      outcome = ours ? services_.orgs->resend(id) : Result<orgs::Invitation>(Error::not_found("no such invitation"));
-    } else if (action == "revoke") {
-      auto mine = services_.orgs->invitations(*tenant.org_id);
-      bool ours = mine && std::any_of(mine->begin(), mine->end(), [&](const orgs::Invitation& i) { return i.id == id; });
-      auto revoked = ours ? services_.orgs->revoke(id) : Status(Error::not_found("no such invitation"));
-      if (revoked) {
-        services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.revoked",
-                                std::to_string(id), "{}", context.remote_address});
-        notice = R"(<p role="status">The invitation was revoked.</p>)";
-      } else {
-        notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(revoked.error().message()));
-      }
-    }
-    if (action == "invite" || action == "resend") {
-      if (!outcome) {
-        notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(outcome.error().message()));
-      } else {
-        (void)mail_invitation(*outcome);
-        services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id,
-                                action == "invite" ? "invitation.sent" : "invitation.resent", outcome->email, "{}",
-                                context.remote_address});
-        notice = fmt::format(R"(<p role="status">Invitation sent to {}.</p>)", escape_html(outcome->email));
-      }
-    }
-  }
-  std::string csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
-  std::string members, invitations;
-  if (auto list = services_.orgs->members(*tenant.org_id)) {
-    for (const auto& m : *list) members += fmt::format("<li>{} ({})</li>", escape_html(m.email), orgs::to_string(m.role));
-  }
-  if (auto list = services_.orgs->invitations(*tenant.org_id)) {
-    for (const auto& i : *list) {
-      std::string buttons;
-      if (i.status == "pending") {
-        for (const char* action : {"resend", "revoke"}) {
-          buttons += fmt::format(R"(<form method="post" action="/org">{}<input type="hidden" name="id" value="{}"><input type="hidden" name="action" value="{}"><button type="submit">{}</button></form>)",
-                                 csrf, i.id, action, std::string(action) == "resend" ? "Resend" : "Revoke");
-        }
-      }
-      invitations += fmt::format("<li>{} ({}) — {}{}</li>", escape_html(i.email), orgs::to_string(i.role), i.status, buttons);
-    }
-  }
-  std::string body = fmt::format(
-      R"(<h1>{0}</h1>{1}<h2>Members</h2><ul>{2}</ul><h2>Invitations</h2><ul>{3}</ul>
-<form method="post" action="/org">{4}<input type="hidden" name="action" value="invite">
-<p><label for="invite-email">Email</label> <input id="invite-email" name="email" type="email" required></p>
-<p><label for="invite-role">Role</label> <select id="invite-role" name="role"><option value="member">Member</option><option value="admin">Admin</option></select></p>
-<p><button type="submit">Invite</button></p></form>)",
-      escape_html(org_name), notice, members, invitations, csrf);
-  auto response = http::make_response(request, status::ok, page_html(org_name, tenant.name, body), "text/html; charset=utf-8");
-  response.set(http::bhttp::field::cache_control, "no-store");
-  return response;
-}
-
-http::Response SessionPages::invitation(const http::Request& request, const http::RequestContext& context,
-                                        const tenancy::Tenant& tenant, const Visitor& visitor) {
-  if (!services_.orgs) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
-  std::string_view target = request.target();
-  auto query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
-  bool post = request.method() == http::bhttp::verb::post;
-  std::string token = post ? form_field(request.body(), "token").value_or("") : form_field(query, "token").value_or("");
-  auto invitation = services_.orgs->invitation(token);
-  if (!invitation) return error_page(request, status::forbidden, "Invitation not valid", invitation.error().message(), tenant.name);
-  if (!visitor.session) {
-    auto response = http::make_response(request, status::see_other, "");
-    response.set(http::bhttp::field::location, "/sign-in?next=/invitation%3Ftoken%3D" + token);
-    return response;
-  }
-  const auto& user = visitor.session->user;
-  auto orgs = services_.orgs->list();
-  std::string org_name = "the organization";
-  for (const auto& org : orgs ? *orgs : std::vector<orgs::Org>{}) {
-    if (org.id == invitation->org_id) org_name = org.name;
-  }
-  if (post) {
-    std::string action = form_field(request.body(), "action").value_or("");
-    if (action == "accept") {
-      auto accepted = services_.orgs->accept(token, user.id, user.email);
-      if (!accepted) return error_page(request, status::forbidden, "Invitation not accepted", accepted.error().message(), tenant.name);
-      services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.accepted",
-                              invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
-      return http::make_response(request, status::ok,
-                                 page_html("Welcome", tenant.name,
-                                           fmt::format("<h1>Welcome</h1><p>You are now {} of {}.</p>",
-                                                       invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
-                                                       escape_html(org_name))),
-                                 "text/html; charset=utf-8");
-    }
-    if (action == "reject") {
-      (void)services_.orgs->reject(token);
-      services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.rejected",
-                              invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
-      return http::make_response(request, status::ok,
-                                 page_html("Invitation declined", tenant.name, "<h1>Invitation declined</h1>"),
-                                 "text/html; charset=utf-8");
-    }
-  }
-  std::string body = fmt::format(
-      R"(<h1>Join {0}</h1><p>{1} is invited to join {0} as {2}.</p>
-<form method="post" action="/invitation"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="accept"><button type="submit">Accept</button></form>
-<form method="post" action="/invitation"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="reject"><button type="submit">Decline</button></form>)",
-      escape_html(org_name), escape_html(invitation->email), invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
-      escape_html(token));
-  auto response = http::make_response(request, status::ok, page_html("Invitation", tenant.name, body), "text/html; charset=utf-8");
-  response.body() = [&] {
-    // Signed-in forms carry the session's CSRF token.
-    std::string html = response.body(), field = R"(<input type="hidden" name="_csrf" value=")" + visitor.session->csrf_token + R"(">)";
-    for (std::size_t at = html.find("<form"); at != std::string::npos; at = html.find("<form", at + 5)) {
-      auto end = html.find('>', at);
-      html.insert(end + 1, field);
-    }
-    return html;
-  }();
-  response.prepare_payload();
-  return response;
-}
-
-http::Response SessionPages::confirm(const http::Request& request, const http::RequestContext& context,
-                                     const tenancy::Tenant& tenant) {
-  std::string_view target = request.target();
-  auto query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
-  auto user = services_.accounts.confirm_email(form_field(query, "token").value_or(""));
-  if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), tenant.name);
-  services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "user.email_confirmed", user->email, "{}",
-                          context.remote_address});
-  return http::make_response(request, status::ok,
-                             page_html("Email confirmed", tenant.name,
-                                       R"(<h1>Email confirmed</h1><p>Your account is ready. <a href="/sign-in">Sign in</a>.</p>)"),
-                             "text/html; charset=utf-8");
 }
 
 http::Response SessionPages::mailbox(const http::Request& request, const tenancy::Tenant& tenant) {
@@ -756,133 +369,6 @@ http::Response SessionPages::second_factor(const http::Request& request, const h
     return code_page(request, tenant, pending, next, session.error().message(), code);
   }
   return signed_in(request, context, tenant, *session, next);
-}
-
-http::Response SessionPages::security(const http::Request& request, const http::RequestContext& context,
-                                      const tenancy::Tenant& tenant, const Visitor& visitor) {
-  if (!visitor.session) {
-    auto response = http::make_response(request, status::see_other, "");
-    response.set(http::bhttp::field::location, "/sign-in?next=/account/security");
-    return response;
-  }
-  const auto& user = visitor.session->user;
-  auto csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
-  auto render = [&](std::string body, status code = status::ok) {
-    auto response = http::make_response(request, code, page_html("Security", tenant.name, "<h1>Security</h1>" + body),
-                                        "text/html; charset=utf-8");
-    response.set(http::bhttp::field::cache_control, "no-store");
-    return response;
-  };
-  auto code_form = [&](std::string_view action, std::string_view button) {
-    return fmt::format(R"(<form method="post" action="/account/security">{}<input type="hidden" name="action" value="{}">
-<p><label for="code">Code from the app</label> <input id="code" name="code" autocomplete="one-time-code" required></p>
-<p><button type="submit">{}</button></p></form>)",
-                       csrf, action, button);
-  };
-  auto audit = [&](std::string_view action) {
-    services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, std::string(action),
-                            user.email, "{}", context.remote_address});
-  };
-  std::string action = request.method() == http::bhttp::verb::post ? form_field(request.body(), "action").value_or("") : "";
-  std::string code = form_field(request.body(), "code").value_or("");
-  if (action == "begin") {
-    auto secret = services_.accounts.begin_totp(user.id);
-    if (!secret) return render(fmt::format(R"(<p role="alert">{}</p>)", escape_html(secret.error().message())), status::conflict);
-    return render(fmt::format(
-        R"(<p>Add this account to your authenticator app with the key <code>{}</code> (or this link: <code>{}</code>), then enter the code it shows.</p>{})",
-        accounts::base32_encode(*secret), escape_html(accounts::totp_uri(*secret, tenant.name, user.email)),
-        code_form("enable", "Turn on two-factor sign-in")));
-  }
-  if (action == "enable") {
-    auto codes = services_.accounts.enable_totp(user.id, code);
-    if (!codes) {
-      return render(fmt::format(R"(<p role="alert">{}</p>{})", escape_html(codes.error().message()),
-                                code_form("enable", "Turn on two-factor sign-in")),
-                    status::unprocessable_entity);
-    }
-    audit("account.two_factor_enabled");
-    std::string list;
-    for (const auto& backup : *codes) list += "<li><code>" + backup + "</code></li>";
-    return render("<p>Two-factor sign-in is on. Keep these backup codes somewhere safe: each works once, and they are "
-                  "not shown again.</p><ul>" + list + "</ul>");
-  }
-  if (action == "disable") {
-    if (auto ok = services_.accounts.disable_totp(user.id, code); !ok) {
-      return render(fmt::format(R"(<p role="alert">{}</p>{})", escape_html(ok.error().message()),
-                                code_form("disable", "Turn off two-factor sign-in")),
-                    status::unprocessable_entity);
-    }
-    audit("account.two_factor_disabled");
-    return render("<p>Two-factor sign-in is off.</p>");
-  }
-  auto enabled = services_.accounts.totp_enabled(user.id);
-  bool on = enabled && *enabled;
-  if (action == "end_others") {
-    (void)services_.accounts.end_sessions(user.id, visitor.token);
-    audit("account.other_sessions_ended");
-  }
-  std::string notice;
-  if (action == "password") {
-    auto changed = services_.accounts.change_password(user.id, form_field(request.body(), "current").value_or(""),
-                                                      form_field(request.body(), "password").value_or(""), visitor.token);
-    if (!changed) {
-      notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(changed.error().message()));
-    } else {
-      audit("account.password_changed");
-      notice = R"(<p role="status">Your password was changed; your other sessions were signed out.</p>)";
-    }
-  }
-  if (action == "email") {
-    std::string new_email = form_field(request.body(), "email").value_or("");
-    auto token = services_.accounts.start_email_change(user.id, form_field(request.body(), "current").value_or(""),
-                                                       new_email, tenant.id);
-    if (!token) {
-      notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(token.error().message()));
-    } else {
-      auto to = accounts::normalize_email(new_email).value();
-      (void)services_.outbox.enqueue({0, tenant.id, to, "no-reply@" + services_.base_domain,
-                                      fmt::format("Confirm your new {} email", tenant.name),
-                                      fmt::format("Follow this link to use this address for your {} account:\n{}/account/email?token={}\n",
-                                                  tenant.name, tenant_url(request, tenant), *token),
-                                      "", ""});
-      (void)services_.outbox.enqueue({0, tenant.id, user.email, "no-reply@" + services_.base_domain,
-                                      fmt::format("Your {} email is being changed", tenant.name),
-                                      fmt::format("Someone signed in as you asked to change your email to {}. If it was "
-                                                  "not you, change your password now.\n",
-                                                  to),
-                                      "", ""});
-      audit("account.email_change_requested");
-      notice = R"(<p role="status">We sent a link to the new address. Follow it to finish the change.</p>)";
-    }
-  }
-  // The user's sessions, this one marked; the others can be ended.
-  std::string sessions_list;
-  if (auto sessions = services_.accounts.sessions_of(user.id)) {
-    std::string mine = accounts::token_digest(visitor.token);
-    for (const auto& s : *sessions) {
-      sessions_list += fmt::format("<li>{} · {} · since {}{}</li>", escape_html(s.ip.empty() ? "unknown address" : s.ip),
-                                   escape_html(s.user_agent.empty() ? "unknown browser" : s.user_agent),
-                                   escape_html(s.created_at), s.token_hash == mine ? " (this one)" : "");
-    }
-  }
-  std::string account_forms = fmt::format(
-      R"(<h2>Sessions</h2><ul>{0}</ul>
-<form method="post" action="/account/security">{1}<input type="hidden" name="action" value="end_others"><button type="submit">Sign out my other sessions</button></form>
-<h2>Password</h2><form method="post" action="/account/security">{1}<input type="hidden" name="action" value="password">
-<p><label for="current">Current password</label> <input id="current" name="current" type="password" autocomplete="current-password" required></p>
-<p><label for="new-password">New password</label> <input id="new-password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>
-<p><button type="submit">Change the password</button></p></form>
-<h2>Email</h2><form method="post" action="/account/security">{1}<input type="hidden" name="action" value="email">
-<p><label for="new-email">New email</label> <input id="new-email" name="email" type="email" autocomplete="email" required></p>
-<p><label for="email-current">Current password</label> <input id="email-current" name="current" type="password" autocomplete="current-password" required></p>
-<p><button type="submit">Change the email</button></p></form>)",
-      sessions_list, csrf);
-  std::string two_factor =
-      on ? "<h2>Two-factor sign-in</h2><p>Two-factor sign-in is <strong>on</strong>.</p>" +
-               code_form("disable", "Turn off two-factor sign-in")
-         : fmt::format(R"(<h2>Two-factor sign-in</h2><p>Two-factor sign-in is <strong>off</strong>.</p><form method="post" action="/account/security">{}<input type="hidden" name="action" value="begin"><p><button type="submit">Set up two-factor sign-in</button></p></form>)",
-                       csrf);
-  return render(notice + two_factor + account_forms);
 }
 
 }  // namespace calyx::web

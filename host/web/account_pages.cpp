@@ -1,0 +1,281 @@
+// The account pages: forgotten and new password, sign-up and email confirmation, /account/security (sessions,
+// password, email, two-factor sign-in).
+#include "web/sessions.hpp"
+
+#include "web/session_forms.hpp"
+#include "web/tenant_front.hpp"
+
+#include <calyx/accounts/passwords.hpp>
+#include <calyx/accounts/totp.hpp>
+#include <calyx/templates/template.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace calyx::web {
+
+using namespace session_forms;
+
+http::Response SessionPages::forgot_password(const http::Request& request, const http::RequestContext& context,
+                                             const tenancy::Tenant& tenant) {
+  constexpr std::string_view kFields =
+      R"(<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="username" required></p>)";
+  if (request.method() != http::bhttp::verb::post) {
+    return form_page(request, tenant, "Forgot your password?", "<p>We will email you a link to choose a new one.</p>",
+                     "/password/forgot", kFields, "Email me a link", status::ok);
+  }
+  if (!double_submit_ok(request)) {
+    return form_page(request, tenant, "Forgot your password?", R"(<p role="alert">The form expired. Please try again.</p>)",
+                     "/password/forgot", kFields, "Email me a link", status::forbidden);
+  }
+  std::string email = form_field(request.body(), "email").value_or("");
+  auto token = services_.accounts.start_password_reset(email, tenant.id);
+  if (token && *token) {
+    std::string link = tenant_url(request, tenant) + "/password/reset?token=" + **token;
+    auto queued = services_.outbox.enqueue(
+        {0, tenant.id, accounts::normalize_email(email).value(), "no-reply@" + services_.base_domain,
+         fmt::format("Reset your {} password", tenant.name),
+         fmt::format("Someone asked to reset the password of your {} account.\n\nChoose a new password here (the link "
+                     "works once, for an hour):\n{}\n\nIf it was not you, ignore this email.\n",
+                     tenant.name, link),
+         "", ""});
+    if (!queued) return error_page(request, status::service_unavailable, "Try again", queued.error().message(), tenant.name);
+  }
+  services_.audit.record({0, "", "user", std::nullopt, std::nullopt, tenant.id, "password.reset_requested", email, "{}",
+                          context.remote_address});
+  // The same answer whether the account exists or not.
+  return http::make_response(
+      request, status::ok,
+      page_html("Check your email", tenant.name,
+                "<h1>Check your email</h1><p>If an account exists for that address, we sent it a link to choose a new "
+                "password.</p>"),
+      "text/html; charset=utf-8");
+}
+
+http::Response SessionPages::reset_password(const http::Request& request, const http::RequestContext& context,
+                                            const tenancy::Tenant& tenant) {
+  std::string_view target = request.target();
+  std::string token = request.method() == http::bhttp::verb::post
+                          ? form_field(request.body(), "token").value_or("")
+                          : form_field(target.substr(target.find('?') == std::string_view::npos ? target.size()
+                                                                                                : target.find('?') + 1),
+                                       "token")
+                                .value_or("");
+  std::string fields = fmt::format(
+      R"(<input type="hidden" name="token" value="{}">
+<p><label for="password">New password</label> <input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>)",
+      escape_html(token));
+  if (request.method() != http::bhttp::verb::post) {
+    return form_page(request, tenant, "Choose a new password", "", "/password/reset", fields, "Save the password", status::ok);
+  }
+  if (!double_submit_ok(request)) {
+    return form_page(request, tenant, "Choose a new password", R"(<p role="alert">The form expired. Please try again.</p>)",
+                     "/password/reset", fields, "Save the password", status::forbidden);
+  }
+  auto user = services_.accounts.finish_password_reset(token, form_field(request.body(), "password").value_or(""));
+  if (!user) {
+    auto code = user.error().code() == Error::Code::invalid_argument ? status::unprocessable_entity : status::forbidden;
+    return form_page(request, tenant, "Choose a new password",
+                     fmt::format(R"(<p role="alert">{}</p>)", escape_html(user.error().message())), "/password/reset",
+                     fields, "Save the password", code);
+  }
+  services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "password.reset", user->email, "{}",
+                          context.remote_address});
+  auto response = http::make_response(request, status::see_other, "");
+  response.set(http::bhttp::field::location, "/sign-in");
+  return response;
+}
+
+http::Response SessionPages::register_page(const http::Request& request, const http::RequestContext& context,
+                                           const tenancy::Tenant& tenant) {
+  if (!tenant.allow_signup) {
+    return error_page(request, status::not_found, "Page not found", "This workspace does not take sign-ups.", tenant.name);
+  }
+  constexpr std::string_view kFields = R"(<p><label for="name">Name</label> <input id="name" name="name" autocomplete="name"></p>
+<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="email" required></p>
+<p><label for="password">Password (at least 10 characters)</label> <input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>)";
+  auto form = [&](std::string_view intro, status code) {
+    return form_page(request, tenant, fmt::format("Join {}", tenant.name), intro, "/register", kFields, "Create my account", code);
+  };
+  if (request.method() != http::bhttp::verb::post) return form("", status::ok);
+  if (!double_submit_ok(request)) return form(R"(<p role="alert">The form expired. Please try again.</p>)", status::forbidden);
+  std::string_view body = request.body();
+  std::string email = form_field(body, "email").value_or("");
+  auto registered = services_.accounts.register_user(
+      {email, form_field(body, "name").value_or(""), form_field(body, "password").value_or(""), false, false}, tenant.id);
+  std::string from = "no-reply@" + services_.base_domain;
+  if (!registered && registered.error().code() == Error::Code::conflict) {
+    // Taken: tell the owner of the address, not the visitor.
+    (void)services_.outbox.enqueue({0, tenant.id, accounts::normalize_email(email).value(), from,
+                                    fmt::format("Your {} account", tenant.name),
+                                    fmt::format("Someone tried to register at {} with this address, which already has an "
+                                                "account. Sign in here: {}/sign-in\n",
+                                                tenant.name, tenant_url(request, tenant)),
+                                    "", ""});
+  } else if (!registered) {
+    return form(fmt::format(R"(<p role="alert">{}</p>)", escape_html(registered.error().message())), status::unprocessable_entity);
+  } else {
+    const auto& user = registered->user;
+    (void)services_.memberships.set_role(tenant.id, user.id, orgs::TenantRole::member);
+    services_.audit.record({0, "", "user", user.id, std::nullopt, tenant.id, "user.registered", user.email, "{}",
+                            context.remote_address});
+    if (services_.tenancy) {
+      (void)services_.tenancy->fire_hook(tenant, "user_created",
+                                         fmt::format(R"({{"user_id":{},"email":"{}","tenant":"{}"}})", user.id, user.email,
+                                                     tenant.slug));
+    }
+    (void)services_.outbox.enqueue({0, tenant.id, user.email, from, fmt::format("Confirm your {} account", tenant.name),
+                                    fmt::format("Welcome to {}! Confirm your email address to sign in:\n{}/confirm?token={}\n",
+                                                tenant.name, tenant_url(request, tenant), registered->confirmation_token),
+                                    "", ""});
+  }
+  return http::make_response(request, status::ok,
+                             page_html("Check your email", tenant.name,
+                                       "<h1>Check your email</h1><p>We sent a link to that address. Follow it to "
+                                       "confirm your account, then sign in.</p>"),
+                             "text/html; charset=utf-8");
+}
+
+http::Response SessionPages::confirm(const http::Request& request, const http::RequestContext& context,
+                                     const tenancy::Tenant& tenant) {
+  std::string_view target = request.target();
+  auto query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
+  auto user = services_.accounts.confirm_email(form_field(query, "token").value_or(""));
+  if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), tenant.name);
+  services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "user.email_confirmed", user->email, "{}",
+                          context.remote_address});
+  return http::make_response(request, status::ok,
+                             page_html("Email confirmed", tenant.name,
+                                       R"(<h1>Email confirmed</h1><p>Your account is ready. <a href="/sign-in">Sign in</a>.</p>)"),
+                             "text/html; charset=utf-8");
+}
+
+http::Response SessionPages::security(const http::Request& request, const http::RequestContext& context,
+                                      const tenancy::Tenant& tenant, const Visitor& visitor) {
+  if (!visitor.session) {
+    auto response = http::make_response(request, status::see_other, "");
+    response.set(http::bhttp::field::location, "/sign-in?next=/account/security");
+    return response;
+  }
+  const auto& user = visitor.session->user;
+  auto csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
+  auto render = [&](std::string body, status code = status::ok) {
+    auto response = http::make_response(request, code, page_html("Security", tenant.name, "<h1>Security</h1>" + body),
+                                        "text/html; charset=utf-8");
+    response.set(http::bhttp::field::cache_control, "no-store");
+    return response;
+  };
+  auto code_form = [&](std::string_view action, std::string_view button) {
+    return fmt::format(R"(<form method="post" action="/account/security">{}<input type="hidden" name="action" value="{}">
+<p><label for="code">Code from the app</label> <input id="code" name="code" autocomplete="one-time-code" required></p>
+<p><button type="submit">{}</button></p></form>)",
+                       csrf, action, button);
+  };
+  auto audit = [&](std::string_view action) {
+    services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, std::string(action),
+                            user.email, "{}", context.remote_address});
+  };
+  std::string action = request.method() == http::bhttp::verb::post ? form_field(request.body(), "action").value_or("") : "";
+  std::string code = form_field(request.body(), "code").value_or("");
+  if (action == "begin") {
+    auto secret = services_.accounts.begin_totp(user.id);
+    if (!secret) return render(fmt::format(R"(<p role="alert">{}</p>)", escape_html(secret.error().message())), status::conflict);
+    return render(fmt::format(
+        R"(<p>Add this account to your authenticator app with the key <code>{}</code> (or this link: <code>{}</code>), then enter the code it shows.</p>{})",
+        accounts::base32_encode(*secret), escape_html(accounts::totp_uri(*secret, tenant.name, user.email)),
+        code_form("enable", "Turn on two-factor sign-in")));
+  }
+  if (action == "enable") {
+    auto codes = services_.accounts.enable_totp(user.id, code);
+    if (!codes) {
+      return render(fmt::format(R"(<p role="alert">{}</p>{})", escape_html(codes.error().message()),
+                                code_form("enable", "Turn on two-factor sign-in")),
+                    status::unprocessable_entity);
+    }
+    audit("account.two_factor_enabled");
+    std::string list;
+    for (const auto& backup : *codes) list += "<li><code>" + backup + "</code></li>";
+    return render("<p>Two-factor sign-in is on. Keep these backup codes somewhere safe: each works once, and they are "
+                  "not shown again.</p><ul>" + list + "</ul>");
+  }
+  if (action == "disable") {
+    if (auto ok = services_.accounts.disable_totp(user.id, code); !ok) {
+      return render(fmt::format(R"(<p role="alert">{}</p>{})", escape_html(ok.error().message()),
+                                code_form("disable", "Turn off two-factor sign-in")),
+                    status::unprocessable_entity);
+    }
+    audit("account.two_factor_disabled");
+    return render("<p>Two-factor sign-in is off.</p>");
+  }
+  auto enabled = services_.accounts.totp_enabled(user.id);
+  bool on = enabled && *enabled;
+  if (action == "end_others") {
+    (void)services_.accounts.end_sessions(user.id, visitor.token);
+    audit("account.other_sessions_ended");
+  }
+  std::string notice;
+  if (action == "password") {
+    auto changed = services_.accounts.change_password(user.id, form_field(request.body(), "current").value_or(""),
+                                                      form_field(request.body(), "password").value_or(""), visitor.token);
+    if (!changed) {
+      notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(changed.error().message()));
+    } else {
+      audit("account.password_changed");
+      notice = R"(<p role="status">Your password was changed; your other sessions were signed out.</p>)";
+    }
+  }
+  if (action == "email") {
+    std::string new_email = form_field(request.body(), "email").value_or("");
+    auto token = services_.accounts.start_email_change(user.id, form_field(request.body(), "current").value_or(""),
+                                                       new_email, tenant.id);
+    if (!token) {
+      notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(token.error().message()));
+    } else {
+      auto to = accounts::normalize_email(new_email).value();
+      (void)services_.outbox.enqueue({0, tenant.id, to, "no-reply@" + services_.base_domain,
+                                      fmt::format("Confirm your new {} email", tenant.name),
+                                      fmt::format("Follow this link to use this address for your {} account:\n{}/account/email?token={}\n",
+                                                  tenant.name, tenant_url(request, tenant), *token),
+                                      "", ""});
+      (void)services_.outbox.enqueue({0, tenant.id, user.email, "no-reply@" + services_.base_domain,
+                                      fmt::format("Your {} email is being changed", tenant.name),
+                                      fmt::format("Someone signed in as you asked to change your email to {}. If it was "
+                                                  "not you, change your password now.\n",
+                                                  to),
+                                      "", ""});
+      audit("account.email_change_requested");
+      notice = R"(<p role="status">We sent a link to the new address. Follow it to finish the change.</p>)";
+    }
+  }
+  // The user's sessions, this one marked; the others can be ended.
+  std::string sessions_list;
+  if (auto sessions = services_.accounts.sessions_of(user.id)) {
+    std::string mine = accounts::token_digest(visitor.token);
+    for (const auto& s : *sessions) {
+      sessions_list += fmt::format("<li>{} · {} · since {}{}</li>", escape_html(s.ip.empty() ? "unknown address" : s.ip),
+                                   escape_html(s.user_agent.empty() ? "unknown browser" : s.user_agent),
+                                   escape_html(s.created_at), s.token_hash == mine ? " (this one)" : "");
+    }
+  }
+  std::string account_forms = fmt::format(
+      R"(<h2>Sessions</h2><ul>{0}</ul>
+<form method="post" action="/account/security">{1}<input type="hidden" name="action" value="end_others"><button type="submit">Sign out my other sessions</button></form>
+<h2>Password</h2><form method="post" action="/account/security">{1}<input type="hidden" name="action" value="password">
+<p><label for="current">Current password</label> <input id="current" name="current" type="password" autocomplete="current-password" required></p>
+<p><label for="new-password">New password</label> <input id="new-password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>
+<p><button type="submit">Change the password</button></p></form>
+<h2>Email</h2><form method="post" action="/account/security">{1}<input type="hidden" name="action" value="email">
+<p><label for="new-email">New email</label> <input id="new-email" name="email" type="email" autocomplete="email" required></p>
+<p><label for="email-current">Current password</label> <input id="email-current" name="current" type="password" autocomplete="current-password" required></p>
+<p><button type="submit">Change the email</button></p></form>)",
+      sessions_list, csrf);
+  std::string two_factor =
+      on ? "<h2>Two-factor sign-in</h2><p>Two-factor sign-in is <strong>on</strong>.</p>" +
+               code_form("disable", "Turn off two-factor sign-in")
+         : fmt::format(R"(<h2>Two-factor sign-in</h2><p>Two-factor sign-in is <strong>off</strong>.</p><form method="post" action="/account/security">{}<input type="hidden" name="action" value="begin"><p><button type="submit">Set up two-factor sign-in</button></p></form>)",
+                       csrf);
+  return render(notice + two_factor + account_forms);
+}
+
+}  // namespace calyx::web

@@ -1,0 +1,270 @@
+// Administration pages: platform admins (users, impersonation) and organizations (the org page, invitations).
+#include "web/sessions.hpp"
+
+#include "web/session_forms.hpp"
+#include "web/tenant_front.hpp"
+
+#include <calyx/accounts/passwords.hpp>
+#include <calyx/accounts/totp.hpp>
+#include <calyx/templates/template.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace calyx::web {
+
+using namespace session_forms;
+
+http::Response SessionPages::admin_users(const http::Request& request, const http::RequestContext& context,
+                                         const tenancy::Tenant& tenant, const Visitor& visitor) {
+  if (!visitor.session || !visitor.session->user.platform_admin || visitor.session->impersonator_id) {
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  }
+  const auto& admin = visitor.session->user;
+  std::string notice;
+  if (request.method() == http::bhttp::verb::post) {
+    std::string email = form_field(request.body(), "email").value_or(""), action = form_field(request.body(), "action").value_or("");
+    auto target = services_.accounts.find_user(email);
+    if (!target) {
+      notice = "<p role=\"alert\">No such user.</p>";
+    } else if (target->id == admin.id) {
+      notice = "<p role=\"alert\">You cannot suspend yourself.</p>";
+    } else if (action == "suspend" || action == "activate") {
+      auto to = action == "suspend" ? accounts::UserStatus::suspended : accounts::UserStatus::active;
+      if (auto ok = services_.accounts.set_status(target->id, to); ok) {
+        services_.audit.record({0, "", "admin", admin.id, std::nullopt, tenant.id, "user." + std::string(to_string(to)),
+                                target->email, "{}", context.remote_address});
+        notice = fmt::format("<p role=\"status\">{} is {}.</p>", escape_html(target->email), to_string(to));
+      }
+    }
+  }
+  auto users = services_.accounts.list_users();
+  if (!users) return error_page(request, status::service_unavailable, "Users", users.error().message(), tenant.name);
+  std::string rows;
+  std::string csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
+  for (const auto& u : *users) {
+    bool active = u.status == accounts::UserStatus::active;
+    std::string actions;
+    if (u.id != admin.id) {
+      actions += fmt::format(R"(<form method="post" action="/admin/users">{}<input type="hidden" name="email" value="{}"><input type="hidden" name="action" value="{}"><button type="submit">{}</button></form>)",
+                             csrf, escape_html(u.email), active ? "suspend" : "activate", active ? "Suspend" : "Un-suspend");
+      if (active && !u.platform_admin) {
+        actions += fmt::format(R"(<form method="post" action="/admin/impersonate">{}<input type="hidden" name="email" value="{}"><button type="submit">Impersonate</button></form>)",
+                               csrf, escape_html(u.email));
+      }
+    }
+    rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape_html(u.email),
+                        escape_html(u.name), to_string(u.status), u.platform_admin ? "platform admin" : "", actions);
+  }
+  std::string body = fmt::format(
+      "<h1>Users</h1>{}<table><thead><tr><th scope=\"col\">Email</th><th scope=\"col\">Name</th><th scope=\"col\">Status</th>"
+      "<th scope=\"col\">Role</th><th scope=\"col\">Actions</th></tr></thead><tbody>{}</tbody></table>",
+      notice, rows);
+  auto response = http::make_response(request, status::ok, page_html("Users", tenant.name, body), "text/html; charset=utf-8");
+  response.set(http::bhttp::field::cache_control, "no-store");
+  return response;
+}
+
+http::Response SessionPages::impersonation(const http::Request& request, const http::RequestContext& context,
+                                           const tenancy::Tenant& tenant, const Visitor& visitor, bool stop) {
+  if (request.method() != http::bhttp::verb::post || !visitor.session) {
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  }
+  if (stop) {
+    if (!visitor.session->impersonator_id) {
+      return error_page(request, status::bad_request, "Not impersonating", "You are not impersonating anyone.", tenant.name);
+    }
+    (void)services_.accounts.sign_out(visitor.token);
+    services_.audit.record({0, "", "impersonator", visitor.session->user.id, visitor.session->impersonator_id, tenant.id,
+                            "impersonation.stop", visitor.session->user.email, "{}", context.remote_address});
+    auto response = http::make_response(request, status::see_other, "");
+    response.set(http::bhttp::field::location, "/admin/users");
+    // Back to the admin's own session, kept aside while impersonating.
+    std::string admin_token = cookie_value(request, kAdminCookie);
+    response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, admin_token, admin_token.empty() ? "; Max-Age=0" : ""));
+    response.insert(http::bhttp::field::set_cookie, cookie(kAdminCookie, "", "; Max-Age=0"));
+    return response;
+  }
+  if (visitor.session->impersonator_id) {
+    return error_page(request, status::forbidden, "Not allowed", "Stop impersonating first.", tenant.name);
+  }
+  std::string email = form_field(request.body(), "email").value_or("");
+  auto session = services_.accounts.impersonate(visitor.session->user, email, tenant.id, context.remote_address,
+                                                std::string(request[http::bhttp::field::user_agent]));
+  if (!session) {
+    return error_page(request, status::forbidden, "Not allowed", session.error().message(), tenant.name);
+  }
+  services_.audit.record({0, "", "admin", visitor.session->user.id, std::nullopt, tenant.id, "impersonation.start",
+                          session->user.email, "{}", context.remote_address});
+  auto response = http::make_response(request, status::see_other, "");
+  response.set(http::bhttp::field::location, "/");
+  response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, session->token));
+  response.insert(http::bhttp::field::set_cookie, cookie(kAdminCookie, visitor.token));
+  return response;
+}
+
+http::Response SessionPages::org_page(const http::Request& request, const http::RequestContext& context,
+                                      const tenancy::Tenant& tenant, const Visitor& visitor) {
+  auto not_found = [&] {
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  };
+  if (!services_.orgs || !tenant.org_id) return not_found();
+  if (!visitor.session) {
+    auto response = http::make_response(request, status::see_other, "");
+    response.set(http::bhttp::field::location, "/sign-in?next=/org");
+    return response;
+  }
+  const auto& user = visitor.session->user;
+  auto role = services_.orgs->role_of(*tenant.org_id, user.id);
+  bool admin = (role && *role && **role == orgs::OrgRole::admin) || user.platform_admin;
+  if (!admin) return error_page(request, status::forbidden, "Not allowed", "Only the organization's admins manage it.", tenant.name);
+  auto orgs_list = services_.orgs->list();
+  std::string org_name = "Organization";
+  for (const auto& org : orgs_list ? *orgs_list : std::vector<orgs::Org>{}) {
+    if (org.id == *tenant.org_id) org_name = org.name;
+  }
+  std::string notice;
+  if (request.method() == http::bhttp::verb::post) {
+    std::string_view body = request.body();
+    std::string action = form_field(body, "action").value_or("");
+    long long id = 0;
+    try {
+      id = std::stoll(form_field(body, "id").value_or("0"));
+    } catch (const std::exception&) {
+    }
+    auto mail_invitation = [&](const orgs::Invitation& inv) {
+      return services_.outbox.enqueue(
+          {0, tenant.id, inv.email, "no-reply@" + services_.base_domain, fmt::format("You are invited to join {}", org_name),
+           fmt::format("{} invites you to join {} as {}. Accept or decline within 7 days:\n{}/invitation?token={}\n",
+                       user.name.empty() ? user.email : user.name, org_name, orgs::to_string(inv.role),
+                       tenant_url(request, tenant), inv.token),
+           "", ""});
+    };
+    Result<orgs::Invitation> outcome = Error::invalid_argument("unknown action");
+    if (action == "invite") {
+      auto role_wanted = orgs::parse_org_role(form_field(body, "role").value_or("member"));
+      outcome = role_wanted ? services_.orgs->invite(*tenant.org_id, form_field(body, "email").value_or(""), *role_wanted, user.id)
+                            : Result<orgs::Invitation>(role_wanted.error());
+    } else if (action == "resend") {
+      // Only invitations of this org.
+      auto mine = services_.orgs->invitations(*tenant.org_id);
+      bool ours = mine && std::any_of(mine->begin(), mine->end(), [&](const orgs::Invitation& i) { return i.id == id; });
+      outcome = ours ? services_.orgs->resend(id) : Result<orgs::Invitation>(Error::not_found("no such invitation"));
+    } else if (action == "revoke") {
+      auto mine = services_.orgs->invitations(*tenant.org_id);
+      bool ours = mine && std::any_of(mine->begin(), mine->end(), [&](const orgs::Invitation& i) { return i.id == id; });
+      auto revoked = ours ? services_.orgs->revoke(id) : Status(Error::not_found("no such invitation"));
+      if (revoked) {
+        services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.revoked",
+                                std::to_string(id), "{}", context.remote_address});
+        notice = R"(<p role="status">The invitation was revoked.</p>)";
+      } else {
+        notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(revoked.error().message()));
+      }
+    }
+    if (action == "invite" || action == "resend") {
+      if (!outcome) {
+        notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(outcome.error().message()));
+      } else {
+        (void)mail_invitation(*outcome);
+        services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id,
+                                action == "invite" ? "invitation.sent" : "invitation.resent", outcome->email, "{}",
+                                context.remote_address});
+        notice = fmt::format(R"(<p role="status">Invitation sent to {}.</p>)", escape_html(outcome->email));
+      }
+    }
+  }
+  std::string csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
+  std::string members, invitations;
+  if (auto list = services_.orgs->members(*tenant.org_id)) {
+    for (const auto& m : *list) members += fmt::format("<li>{} ({})</li>", escape_html(m.email), orgs::to_string(m.role));
+  }
+  if (auto list = services_.orgs->invitations(*tenant.org_id)) {
+    for (const auto& i : *list) {
+      std::string buttons;
+      if (i.status == "pending") {
+        for (const char* action : {"resend", "revoke"}) {
+          buttons += fmt::format(R"(<form method="post" action="/org">{}<input type="hidden" name="id" value="{}"><input type="hidden" name="action" value="{}"><button type="submit">{}</button></form>)",
+                                 csrf, i.id, action, std::string(action) == "resend" ? "Resend" : "Revoke");
+        }
+      }
+      invitations += fmt::format("<li>{} ({}) — {}{}</li>", escape_html(i.email), orgs::to_string(i.role), i.status, buttons);
+    }
+  }
+  std::string body = fmt::format(
+      R"(<h1>{0}</h1>{1}<h2>Members</h2><ul>{2}</ul><h2>Invitations</h2><ul>{3}</ul>
+<form method="post" action="/org">{4}<input type="hidden" name="action" value="invite">
+<p><label for="invite-email">Email</label> <input id="invite-email" name="email" type="email" required></p>
+<p><label for="invite-role">Role</label> <select id="invite-role" name="role"><option value="member">Member</option><option value="admin">Admin</option></select></p>
+<p><button type="submit">Invite</button></p></form>)",
+      escape_html(org_name), notice, members, invitations, csrf);
+  auto response = http::make_response(request, status::ok, page_html(org_name, tenant.name, body), "text/html; charset=utf-8");
+  response.set(http::bhttp::field::cache_control, "no-store");
+  return response;
+}
+
+http::Response SessionPages::invitation(const http::Request& request, const http::RequestContext& context,
+                                        const tenancy::Tenant& tenant, const Visitor& visitor) {
+  if (!services_.orgs) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  std::string_view target = request.target();
+  auto query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
+  bool post = request.method() == http::bhttp::verb::post;
+  std::string token = post ? form_field(request.body(), "token").value_or("") : form_field(query, "token").value_or("");
+  auto invitation = services_.orgs->invitation(token);
+  if (!invitation) return error_page(request, status::forbidden, "Invitation not valid", invitation.error().message(), tenant.name);
+  if (!visitor.session) {
+    auto response = http::make_response(request, status::see_other, "");
+    response.set(http::bhttp::field::location, "/sign-in?next=/invitation%3Ftoken%3D" + token);
+    return response;
+  }
+  const auto& user = visitor.session->user;
+  auto orgs = services_.orgs->list();
+  std::string org_name = "the organization";
+  for (const auto& org : orgs ? *orgs : std::vector<orgs::Org>{}) {
+    if (org.id == invitation->org_id) org_name = org.name;
+  }
+  if (post) {
+    std::string action = form_field(request.body(), "action").value_or("");
+    if (action == "accept") {
+      auto accepted = services_.orgs->accept(token, user.id, user.email);
+      if (!accepted) return error_page(request, status::forbidden, "Invitation not accepted", accepted.error().message(), tenant.name);
+      services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.accepted",
+                              invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
+      return http::make_response(request, status::ok,
+                                 page_html("Welcome", tenant.name,
+                                           fmt::format("<h1>Welcome</h1><p>You are now {} of {}.</p>",
+                                                       invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
+                                                       escape_html(org_name))),
+                                 "text/html; charset=utf-8");
+    }
+    if (action == "reject") {
+      (void)services_.orgs->reject(token);
+      services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.rejected",
+                              invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
+      return http::make_response(request, status::ok,
+                                 page_html("Invitation declined", tenant.name, "<h1>Invitation declined</h1>"),
+                                 "text/html; charset=utf-8");
+    }
+  }
+  std::string body = fmt::format(
+      R"(<h1>Join {0}</h1><p>{1} is invited to join {0} as {2}.</p>
+<form method="post" action="/invitation"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="accept"><button type="submit">Accept</button></form>
+<form method="post" action="/invitation"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="reject"><button type="submit">Decline</button></form>)",
+      escape_html(org_name), escape_html(invitation->email), invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
+      escape_html(token));
+  auto response = http::make_response(request, status::ok, page_html("Invitation", tenant.name, body), "text/html; charset=utf-8");
+  response.body() = [&] {
+    // Signed-in forms carry the session's CSRF token.
+    std::string html = response.body(), field = R"(<input type="hidden" name="_csrf" value=")" + visitor.session->csrf_token + R"(">)";
+    for (std::size_t at = html.find("<form"); at != std::string::npos; at = html.find("<form", at + 5)) {
+      auto end = html.find('>', at);
+      html.insert(end + 1, field);
+    }
+    return html;
+  }();
+  response.prepare_payload();
+  return response;
+}
+
+}  // namespace calyx::web
