@@ -4,6 +4,7 @@
 # answering the same bytes from memory. wrk drives both on loopback, then the script prints the ratio.
 # Usage: bench/http_bench.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 build=${1:-build}
 seconds=${2:-10}
 work=$(mktemp -d /tmp/calyx-bench.XXXXXX)
@@ -15,14 +16,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; exit 1; }
 requests_per_second() { awk '/Requests\/sec/ {print $2}'; }
 
 mkdir -p "$work/modules"

@@ -9,6 +9,7 @@
 #      minimal Beast + libpq server resolving the schema from memory.
 # Usage: bench/tenancy_bench.sh [BUILD_DIR] [TENANTS] [SECONDS]
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 if [[ -z "${CALYX_TEST_POSTGRES_URL:-}" ]]; then exec scripts/with-postgres "$0" "$@"; fi
 build=$(realpath "${1:-build}")
@@ -116,14 +117,6 @@ echo "Calyx pass with nothing to apply: ${ms} ms for $tenants tenants, process s
 echo "== 3. request path: GET /entries, Host rotating over 100 tenants (${seconds}s each)"
 new_database bench_requests
 "$build/bench/provision_bench" "$server/bench_requests" "$work/v1" req 100 ledger >/dev/null
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; exit 1; }
 calyx_port=$(free_port)
 CALYX_DATABASE_URL=$server/bench_requests CALYX_VAR_DIR=$work/var CALYX_MODULES_DIR=$work/v1 CALYX_LOG_LEVEL=warn \
   CALYX_HTTP_THREADS=2 CALYX_LISTEN=127.0.0.1:$calyx_port "$calyx" serve 2>"$work/serve.log" &

@@ -82,18 +82,7 @@ Result<std::string> Accounts::start_email_change(std::int64_t user_id, std::stri
                                                  std::string_view new_email, std::int64_t tenant_id) {
   auto email = normalize_email(new_email);
   if (!email) return email.error();
-  std::string hash;
-  {
-    auto lease = host_.acquire();
-    if (!lease) return lease.error();
-    try {
-      long long id = user_id;
-      lease->session() << "SELECT password_hash FROM calyx_users WHERE id = :id", soci::use(id), soci::into(hash);
-    } catch (const std::exception& e) {
-      return Error::failed("reading the password", e);
-    }
-  }
-  if (!verify_password(hash, current_password)) return Error::denied("the current password is wrong");
+  if (auto ok = check_current_password(user_id, current_password); !ok) return ok.error();
   if (find_user(*email)) return Error::conflict(fmt::format("{} already has an account", *email));
   auto token = issue_token(user_id, "email_change", tenant_id, std::chrono::hours(24));
   if (!token) return token.error();

@@ -383,8 +383,8 @@ Result<std::vector<Accounts::SessionInfo>> Accounts::sessions_of(std::int64_t us
   return out;
 }
 
-Status Accounts::change_password(std::int64_t user_id, std::string_view current, std::string_view next,
-                                 std::string_view keep_token) {
+// Changes to the account itself ask for the current password again.
+Status Accounts::check_current_password(std::int64_t user_id, std::string_view password) {
   std::string hash;
   {
     auto lease = host_.acquire();
@@ -396,7 +396,13 @@ Status Accounts::change_password(std::int64_t user_id, std::string_view current,
       return Error::failed("reading the password", e);
     }
   }
-  if (!verify_password(hash, current)) return Error::denied("the current password is wrong");
+  if (!verify_password(hash, password)) return Error::denied("the current password is wrong");
+  return Ok{};
+}
+
+Status Accounts::change_password(std::int64_t user_id, std::string_view current, std::string_view next,
+                                 std::string_view keep_token) {
+  if (auto ok = check_current_password(user_id, current); !ok) return ok;
   if (auto ok = set_password(user_id, next); !ok) return ok;
   return end_sessions(user_id, keep_token);
 }

@@ -139,6 +139,7 @@ class Accounts {
  private:
   Result<std::int64_t> locked_for(const std::string& subject);
   Status not_throttled(const std::string& subject);
+  Status check_current_password(std::int64_t user_id, std::string_view password);
   Result<Session> first_factor_passed(const User& user, std::int64_t tenant_id, std::string_view ip,
                                       std::string_view user_agent);
   void record_failure(const std::string& subject);
