@@ -7,6 +7,8 @@
 #include <calyx/tenancy/names.hpp>
 
 #include "tenancy/records.hpp"
+
+#include <calyx/accounts/accounts.hpp>
 #include "tenancy/shared_rows.hpp"
 #include "tenancy/sqlite_table_ddl.hpp"
 
@@ -77,9 +79,11 @@ Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
     rows.exchange(soci::into(t.updated_at));
     rows.exchange(soci::into(signup));
     rows.exchange(soci::into(org, org_indicator));
+    rows.exchange(soci::into(t.support_email));
     if (!slug.empty()) rows.exchange(soci::use(only, "slug"));
     db::dialect::prepare_once(rows, "SELECT id, slug, name, status, isolation, data_location, parent_id, created_at, "
-                                    "updated_at, allow_signup, org_id FROM calyx_tenants" + where + " ORDER BY slug");
+                                    "updated_at, allow_signup, org_id, support_email FROM calyx_tenants" + where +
+                                    " ORDER BY slug");
     rows.execute();
     while (rows.fetch()) {
       t.id = id;
@@ -343,6 +347,29 @@ Status Tenancy::prepare_schema(db::Lease& lease, const std::string& schema, bool
                                      ok.error().message()));
   }
   return Ok{};
+}
+
+Status Tenancy::set_support_email(std::string_view slug, std::string_view email) {
+  auto tenant = find(slug);
+  if (!tenant) return tenant.error();
+  std::string address;
+  if (!email.empty()) {
+    auto normalized = accounts::normalize_email(email);
+    if (!normalized) return normalized.error();
+    address = *normalized;
+  }
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    long long id = tenant->id;
+    lease->session() << "UPDATE calyx_tenants SET support_email = :e WHERE id = :id", soci::use(address), soci::use(id);
+    bump_version(lease->session(), host_.backend());
+    tx.commit();
+    return Ok{};
+  } catch (const std::exception& e) {
+    return db_error(e, "changing the support address");
+  }
 }
 
 Status Tenancy::set_signup(std::string_view slug, bool allowed) {

@@ -83,6 +83,10 @@ int run(int argc, char** argv) {
   std::string signup_state;
   signup_cmd->add_option("slug", tenant_slug, "Tenant slug")->required();
   signup_cmd->add_option("state", signup_state, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
+  auto* support_cmd = tenant_cmd->add_subcommand("support-email", "The address the tenant's emails come from");
+  std::string support_email;
+  support_cmd->add_option("slug", tenant_slug, "Tenant slug")->required();
+  support_cmd->add_option("email", support_email, "The address (omit to use the platform's no-reply address)");
   auto* member_cmd = tenant_cmd->add_subcommand("member", "Members of a tenant and their roles");
   member_cmd->require_subcommand(1);
   MemberArgs member_args;
@@ -143,6 +147,13 @@ int run(int argc, char** argv) {
   org_revoke_cmd->add_option("--id", org_args.id, "Invitation ID")->required();
   org_tenant_cmd->add_option("--tenant", org_args.tenant, "Tenant slug")->required();
 
+  auto* audit_cmd = app.add_subcommand("audit", "The audit log of a tenant or of a user, newest first");
+  std::string audit_tenant, audit_user;
+  std::size_t audit_limit = 50;
+  audit_cmd->add_option("--tenant", audit_tenant, "Tenant slug");
+  audit_cmd->add_option("--user", audit_user, "User email");
+  audit_cmd->add_option("--limit", audit_limit, "How many entries (default 50)")->check(CLI::Range(1, 1000));
+
   auto* gen_cmd = app.add_subcommand("gen", "Generate code");
   gen_cmd->require_subcommand(1);
   auto* gen_module_cmd = gen_cmd->add_subcommand("module", "Write a new module project built against the Calyx SDK");
@@ -181,6 +192,7 @@ int run(int argc, char** argv) {
   if (token_create_cmd->parsed()) return tenant_token(config_file, "create", tenant_slug, token_name);
   if (token_list_cmd->parsed()) return tenant_token(config_file, "list", tenant_slug, "");
   if (token_revoke_cmd->parsed()) return tenant_token(config_file, "revoke", tenant_slug, token_name);
+  if (support_cmd->parsed()) return tenant_support_email(config_file, tenant_slug, support_email);
   if (signup_cmd->parsed()) return tenant_signup(config_file, tenant_slug, signup_state == "on");
   if (member_add_cmd->parsed()) return member_add(config_file, member_args);
   if (member_list_cmd->parsed()) return member_list(config_file, member_args.slug);
@@ -194,6 +206,7 @@ int run(int argc, char** argv) {
       return org_command(config_file, org_args);
     }
   }
+  if (audit_cmd->parsed()) return audit_list(config_file, audit_tenant, audit_user, audit_limit);
   if (user_list_cmd->parsed()) return user_list(config_file);
   if (user_create_cmd->parsed()) return user_create(config_file, user_args);
   if (user_suspend_cmd->parsed()) return user_set_status(config_file, user_email, "suspended");

@@ -33,12 +33,14 @@ struct MemberArgs {
   std::string slug, email, role;  // role empty: member for a new member, unchanged otherwise
   std::vector<std::string> module_roles, prohibited;
 };
+int tenant_support_email(const std::string& config_file, const std::string& slug, const std::string& email);
 int tenant_signup(const std::string& config_file, const std::string& slug, bool allowed);
 struct OrgArgs {
   std::string action, slug, name, email, role = "member", tenant;
   std::int64_t id = 0;
 };
 int org_command(const std::string& config_file, const OrgArgs& args);
+int audit_list(const std::string& config_file, const std::string& tenant_slug, const std::string& email, std::size_t limit);
 int user_list(const std::string& config_file);
 int user_create(const std::string& config_file, const UserCreateArgs& args);
 int user_set_status(const std::string& config_file, const std::string& email, const std::string& status);

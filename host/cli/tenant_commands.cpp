@@ -31,6 +31,12 @@ Result<std::string> database_url_from(const std::string& db_config) {
   return std::string(url->begin(), url->end());
 }
 
+// Operator actions are audited as the system's.
+void audit(HostContext& host, std::optional<std::int64_t> tenant, const std::string& action, const std::string& target,
+           const std::string& metadata = "{}") {
+  host.audit->record({0, "", "system", std::nullopt, std::nullopt, tenant, action, target, metadata, ""});
+}
+
 }  // namespace
 
 int tenant_create(const std::string& config_file, const TenantCreateArgs& args) {
@@ -42,6 +48,8 @@ int tenant_create(const std::string& config_file, const TenantCreateArgs& args) 
   if (!url) return fail(url.error().message());
   auto tenant = (*host)->tenancy->create({args.slug, args.name, *isolation, args.domains, args.parent, *url, args.modules});
   if (!tenant) return fail(tenant.error().message());
+  audit(**host, tenant->id, "tenant.created", tenant->slug,
+        fmt::format(R"({{"isolation":"{}"}})", tenancy::to_string(tenant->isolation)));
   std::printf("created tenant %s (%s, data in %s)\n", tenant->slug.c_str(), std::string(to_string(tenant->isolation)).c_str(),
               tenant->data_location.c_str());
   std::vector<std::string> addresses{tenant->slug + "." + (*host)->settings.base_domain};
@@ -96,9 +104,20 @@ int tenant_show(const std::string& config_file, const std::string& slug) {
                {"parent", parent},
                {"children", join(children)},
                {"sign-up", t->allow_signup ? "on" : "off"},
+               {"support", t->support_email.empty() ? "-" : t->support_email},
                {"modules", join(t->modules)},
                {"created", t->created_at},
                {"updated", t->updated_at}});
+  return 0;
+}
+
+int tenant_support_email(const std::string& config_file, const std::string& slug, const std::string& email) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  if (auto ok = (*host)->tenancy->set_support_email(slug, email); !ok) return fail(ok.error().message());
+  audit(**host, (*host)->tenancy->find(slug)->id, "tenant.support_email_changed", email);
+  std::printf(email.empty() ? "%s's emails come from the platform's no-reply address\n" : "%s's emails come from %s\n",
+              slug.c_str(), email.c_str());
   return 0;
 }
 
@@ -106,6 +125,7 @@ int tenant_signup(const std::string& config_file, const std::string& slug, bool 
   auto host = open_host(config_file, false);
   if (!host) return fail(host.error().message());
   if (auto ok = (*host)->tenancy->set_signup(slug, allowed); !ok) return fail(ok.error().message());
+  audit(**host, (*host)->tenancy->find(slug)->id, "tenant.signup_changed", slug, allowed ? R"({"signup":true})" : R"({"signup":false})");
   std::printf("sign-up on %s is %s\n", slug.c_str(), allowed ? "on: /register" : "off");
   return 0;
 }
@@ -116,6 +136,7 @@ int tenant_set_status(const std::string& config_file, const std::string& slug, c
   auto parsed = tenancy::parse_status(status);
   if (!parsed) return fail(parsed.error().message());
   if (auto ok = (*host)->tenancy->set_status(slug, *parsed); !ok) return fail(ok.error().message());
+  audit(**host, (*host)->tenancy->find(slug)->id, "tenant.status_changed", slug, fmt::format(R"({{"status":"{}"}})", status));
   std::printf("tenant %s is %s\n", slug.c_str(), status.c_str());
   return 0;
 }
@@ -123,7 +144,8 @@ int tenant_set_status(const std::string& config_file, const std::string& slug, c
 int tenant_delete(const std::string& config_file, const std::string& slug, bool purge, bool yes) {
   auto host = open_host(config_file, false);
   if (!host) return fail(host.error().message());
-  if (!(*host)->tenancy->find(slug)) return fail(fmt::format("no tenant '{}'", slug));
+  auto doomed = (*host)->tenancy->find(slug);
+  if (!doomed) return fail(fmt::format("no tenant '{}'", slug));
   if (purge && !yes) {
     if (!isatty(STDIN_FILENO)) return fail("--purge destroys the tenant's data: confirm with --yes");
     std::printf("This destroys every piece of data of tenant '%s'. Type its slug to confirm: ", slug.c_str());
@@ -133,6 +155,7 @@ int tenant_delete(const std::string& config_file, const std::string& slug, bool 
     if (answer != slug) return fail("not confirmed; nothing was deleted");
   }
   if (auto ok = (*host)->tenancy->remove(slug, purge); !ok) return fail(ok.error().message());
+  audit(**host, purge ? std::nullopt : std::optional<std::int64_t>(doomed->id), purge ? "tenant.purged" : "tenant.deleted", slug);
   std::printf(purge ? "tenant %s and its data were purged\n" : "tenant %s is deleted (its data is kept)\n", slug.c_str());
   return 0;
 }
@@ -143,6 +166,7 @@ int module_enable(const std::string& config_file, const std::string& code, const
   if (!host) return fail(host.error().message());
   auto enabled = (*host)->tenancy->enable_module(slug, code, options.empty() ? "{}" : options);
   if (!enabled) return fail(enabled.error().message());
+  for (const auto& module : *enabled) audit(**host, (*host)->tenancy->find(slug)->id, "module.enabled", module);
   if (enabled->empty()) std::printf("module %s was already enabled for %s\n", code.c_str(), slug.c_str());
   for (const auto& module : *enabled) std::printf("enabled %s for %s\n", module.c_str(), slug.c_str());
   return 0;
@@ -152,6 +176,7 @@ int module_disable(const std::string& config_file, const std::string& code, cons
   auto host = open_host(config_file, false);
   if (!host) return fail(host.error().message());
   if (auto ok = (*host)->tenancy->disable_module(slug, code, purge); !ok) return fail(ok.error().message());
+  audit(**host, (*host)->tenancy->find(slug)->id, "module.disabled", code, purge ? R"({"purged":true})" : "{}");
   std::printf("disabled %s for %s%s\n", code.c_str(), slug.c_str(), purge ? " and removed its data" : " (data kept)");
   return 0;
 }
@@ -199,6 +224,7 @@ int tenant_token(const std::string& config_file, const std::string& action, cons
   if (action == "create") {
     auto token = tenancy.issue_token(slug, name);
     if (!token) return fail(token.error().message());
+    audit(*host.value(), tenancy.find(slug)->id, "api_token.issued", name);
     std::printf("%s\n", token->c_str());
     std::fprintf(stderr, "token '%s' of tenant %s: keep it now, it is not shown again. Use it as\n"
                  "  Authorization: Bearer <token>\n  X-Calyx-Tenant: %s\n", name.c_str(), slug.c_str(), slug.c_str());
@@ -206,6 +232,7 @@ int tenant_token(const std::string& config_file, const std::string& action, cons
   }
   if (action == "revoke") {
     if (auto ok = tenancy.revoke_token(slug, name); !ok) return fail(ok.error().message());
+    audit(*host.value(), tenancy.find(slug)->id, "api_token.revoked", name);
     std::printf("token '%s' of tenant %s is revoked\n", name.c_str(), slug.c_str());
     return 0;
   }

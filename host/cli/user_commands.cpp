@@ -223,3 +223,31 @@ int org_command(const std::string& config_file, const OrgArgs& args) {
 }
 
 }  // namespace calyx::cli
+
+namespace calyx::cli {
+
+int audit_list(const std::string& config_file, const std::string& tenant_slug, const std::string& email, std::size_t limit) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  Result<std::vector<audit::Entry>> entries = Error::invalid_argument("give --tenant SLUG or --user EMAIL");
+  if (!tenant_slug.empty()) {
+    auto tenant = (*host)->tenancy->find(tenant_slug);
+    if (!tenant) return fail(tenant.error().message());
+    entries = (*host)->audit->for_tenant(tenant->id, limit);
+  } else if (!email.empty()) {
+    auto user = (*host)->accounts->find_user(email);
+    if (!user) return fail(fmt::format("no user {}", email));
+    entries = (*host)->audit->for_user(user->id, limit);
+  }
+  if (!entries) return fail(entries.error().message());
+  std::vector<std::vector<std::string>> rows{{"AT", "ACTOR", "ACTION", "TARGET", "METADATA", "IP"}};
+  for (const auto& e : *entries) {
+    std::string actor = e.actor_kind + (e.actor_user_id ? "#" + std::to_string(*e.actor_user_id) : "") +
+                        (e.impersonator_id ? " (by #" + std::to_string(*e.impersonator_id) + ")" : "");
+    rows.push_back({e.at, actor, e.action, e.target.empty() ? "-" : e.target, e.metadata, e.ip.empty() ? "-" : e.ip});
+  }
+  print_table(rows);
+  return 0;
+}
+
+}  // namespace calyx::cli

@@ -34,7 +34,7 @@ http::Response SessionPages::forgot_password(const http::Request& request, const
   if (token && *token) {
     std::string link = tenant_url(request, tenant) + "/password/reset?token=" + **token;
     auto queued = services_.outbox.enqueue(
-        {0, tenant.id, accounts::normalize_email(email).value(), "no-reply@" + services_.base_domain,
+        {0, tenant.id, accounts::normalize_email(email).value(), sender(tenant),
          fmt::format("Reset your {} password", tenant.name),
          fmt::format("Someone asked to reset the password of your {} account.\n\nChoose a new password here (the link "
                      "works once, for an hour):\n{}\n\nIf it was not you, ignore this email.\n",
@@ -104,7 +104,7 @@ http::Response SessionPages::register_page(const http::Request& request, const h
   std::string email = form_field(body, "email").value_or("");
   auto registered = services_.accounts.register_user(
       {email, form_field(body, "name").value_or(""), form_field(body, "password").value_or(""), false, false}, tenant.id);
-  std::string from = "no-reply@" + services_.base_domain;
+  std::string from = sender(tenant);
   if (!registered && registered.error().code() == Error::Code::conflict) {
     // Taken: tell the owner of the address, not the visitor.
     (void)services_.outbox.enqueue({0, tenant.id, accounts::normalize_email(email).value(), from,
@@ -233,12 +233,12 @@ http::Response SessionPages::security(const http::Request& request, const http::
       notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(token.error().message()));
     } else {
       auto to = accounts::normalize_email(new_email).value();
-      (void)services_.outbox.enqueue({0, tenant.id, to, "no-reply@" + services_.base_domain,
+      (void)services_.outbox.enqueue({0, tenant.id, to, sender(tenant),
                                       fmt::format("Confirm your new {} email", tenant.name),
                                       fmt::format("Follow this link to use this address for your {} account:\n{}/account/email?token={}\n",
                                                   tenant.name, tenant_url(request, tenant), *token),
                                       "", ""});
-      (void)services_.outbox.enqueue({0, tenant.id, user.email, "no-reply@" + services_.base_domain,
+      (void)services_.outbox.enqueue({0, tenant.id, user.email, sender(tenant),
                                       fmt::format("Your {} email is being changed", tenant.name),
                                       fmt::format("Someone signed in as you asked to change your email to {}. If it was "
                                                   "not you, change your password now.\n",

@@ -135,7 +135,7 @@ http::Response SessionPages::org_page(const http::Request& request, const http::
     }
     auto mail_invitation = [&](const orgs::Invitation& inv) {
       return services_.outbox.enqueue(
-          {0, tenant.id, inv.email, "no-reply@" + services_.base_domain, fmt::format("You are invited to join {}", org_name),
+          {0, tenant.id, inv.email, sender(tenant), fmt::format("You are invited to join {}", org_name),
            fmt::format("{} invites you to join {} as {}. Accept or decline within 7 days:\n{}/invitation?token={}\n",
                        user.name.empty() ? user.email : user.name, org_name, orgs::to_string(inv.role),
                        tenant_url(request, tenant), inv.token),

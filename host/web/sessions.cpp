@@ -99,6 +99,10 @@ std::optional<std::string> form_field(std::string_view body, std::string_view na
 
 SessionPages::SessionPages(AccountServices services) : services_(services) {}
 
+std::string SessionPages::sender(const tenancy::Tenant& tenant) const {
+  return tenant.support_email.empty() ? "no-reply@" + services_.base_domain : tenant.support_email;
+}
+
 std::string SessionPages::cookie(std::string_view name, std::string_view value, std::string_view extra) const {
   return make_cookie(name, value, extra, services_.secure_cookies);
 }
@@ -327,7 +331,7 @@ http::Response SessionPages::pin_sign_in(const http::Request& request, const htt
   if (form_field(body, "action").value_or("") == "send") {
     auto pin = services_.accounts.start_pin_sign_in(email, tenant.id);
     if (pin && *pin) {
-      (void)services_.outbox.enqueue({0, tenant.id, accounts::normalize_email(email).value(), "no-reply@" + services_.base_domain,
+      (void)services_.outbox.enqueue({0, tenant.id, accounts::normalize_email(email).value(), sender(tenant),
                                       fmt::format("Your {} sign-in code", tenant.name),
                                       fmt::format("Your code to sign in to {} is {}. It works once, for 10 minutes.\n"
                                                   "If you did not ask for it, ignore this email.\n",

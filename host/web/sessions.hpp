@@ -99,6 +99,8 @@ class SessionPages {
                            std::string_view button, http::bhttp::status status);
   std::string tenant_url(const http::Request& request, const tenancy::Tenant& tenant) const;
   std::string cookie(std::string_view name, std::string_view value, std::string_view extra = "") const;
+  // Who the tenant's emails come from: its support address, else the platform's no-reply address.
+  std::string sender(const tenancy::Tenant& tenant) const;
 
   AccountServices services_;
 };

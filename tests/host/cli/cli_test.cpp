@@ -329,6 +329,15 @@ TEST_CASE("calyx user and calyx tenant member manage accounts from the command l
     CHECK(run_calyx({"user", "suspend", "ann@acme.test"}, env, dir.path()).out.find("is suspended") != std::string::npos);
     CHECK(run_calyx({"user", "list"}, env, dir.path()).out.find("ann@acme.test  Ann   suspended  no") != std::string::npos);
     CHECK(run_calyx({"tenant", "signup", "acme", "on"}, env, dir.path()).out == "sign-up on acme is on: /register\n");
+    CHECK(run_calyx({"tenant", "support-email", "acme", "Help@Acme.test"}, env, dir.path()).out ==
+          "acme's emails come from Help@Acme.test\n");
+    CHECK(run_calyx({"tenant", "show", "acme"}, env, dir.path()).out.find("support    help@acme.test") != std::string::npos);
+    auto trail = run_calyx({"audit", "--tenant", "acme"}, env, dir.path());
+    for (const char* action : {"tenant.created", "member.role_changed", "tenant.signup_changed", "tenant.support_email_changed"}) {
+      CAPTURE(action);
+      CHECK(trail.out.find(action) != std::string::npos);
+    }
+    CHECK(run_calyx({"audit"}, env, dir.path()).err.find("give --tenant SLUG or --user EMAIL") != std::string::npos);
 
     CHECK(run_calyx({"org", "create", "--slug", "acme-corp", "--name", "Acme Corp", "--admin", "ann@acme.test"}, env, dir.path())
               .out == "created org acme-corp with admin ann@acme.test\n");

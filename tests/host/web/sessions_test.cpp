@@ -232,6 +232,7 @@ TEST_CASE("a forgotten password is reset through a single-use emailed link; unkn
     auto mail = world.outbox->latest().value();
     REQUIRE(mail.size() == 1);  // only the real account got mail
     CHECK(mail[0].to == "editor@acme.test");
+    CHECK(mail[0].from == "no-reply@localhost");
     CHECK(mail[0].subject == "Reset your Acme password");
 
     // The mailbox (development mode) shows it with a working link.
@@ -256,8 +257,11 @@ TEST_CASE("a forgotten password is reset through a single-use emailed link; unkn
     CHECK(browser.sign_in("editor@acme.test", kPassword).status == 401);
     CHECK(browser.sign_in("editor@acme.test", "a brand new secret").status == 303);
 
-    // An expired link is refused.
+    // An expired link is refused. (And mail comes from the tenant's support address once it has one.)
+    REQUIRE(world.tenancy->set_support_email("acme", "help@acme.test").ok());
+    REQUIRE(world.directory->refresh().ok());
     ask("viewer@acme.test");
+    CHECK(world.outbox->latest().value().front().from == "help@acme.test");
     {
       auto lease = world.pool->acquire();
       lease->session() << "UPDATE calyx_user_tokens SET expires_at = 1 WHERE used_at IS NULL";

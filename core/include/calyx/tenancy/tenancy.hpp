@@ -70,6 +70,8 @@ class Tenancy {
   Result<Tenant> find(std::string_view slug);
   Status set_status(std::string_view slug, TenantStatus status);
   Status set_signup(std::string_view slug, bool allowed);
+  // The address the tenant's emails come from (empty: the platform's no-reply address).
+  Status set_support_email(std::string_view slug, std::string_view email);
   // Runs hook `point` with `data_json` for the tenant's modules (e.g. user_created when someone joins).
   Status fire_hook(const Tenant& tenant, std::string_view point, const std::string& data_json) {
     return run_hook(tenant, point, data_json);

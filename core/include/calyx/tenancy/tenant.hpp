@@ -35,6 +35,7 @@ struct Tenant {
   std::optional<std::int64_t> parent_id;
   bool allow_signup = false;  // people may register on its host
   std::optional<std::int64_t> org_id;  // the organization that owns it
+  std::string support_email;           // its emails come from this address when set
   std::string created_at, updated_at;
   std::vector<std::string> domains;  // primary first
   std::vector<std::string> modules;  // active subscriptions, by code
