@@ -10,6 +10,7 @@
 #include <calyx/orgs/orgs.hpp>
 
 #include <doctest/doctest.h>
+#include <sodium.h>
 #include <soci/soci.h>
 
 #include <regex>
@@ -205,5 +206,46 @@ TEST_CASE("orgs: members, the last admin, invitations sent, resent, revoked, acc
     CHECK(statuses[1].status == "rejected");
     CHECK(statuses[2].status == "revoked");
     CHECK(orgs.members(org->id)->size() == 2);
+  });
+}
+
+TEST_CASE("sign-in re-hashes a password made with old parameters, and throttles an address trying many accounts") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    auto acme = world.create("acme");
+    accounts::Accounts accounts(*world.pool);
+    auto ann = accounts.create_user({"ann@example.com", "Ann", "correct horse battery", false, true}).value();
+    // A hash made with weaker parameters than today's, as an older release would have stored it.
+    char old_hash[crypto_pwhash_STRBYTES];
+    std::string password = "correct horse battery";
+    REQUIRE(crypto_pwhash_str_alg(old_hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_MIN,
+                                  crypto_pwhash_MEMLIMIT_MIN, crypto_pwhash_ALG_ARGON2ID13) == 0);
+    auto stored = [&] {
+      auto lease = world.pool->acquire();
+      std::string hash;
+      long long id = ann.id;
+      lease->session() << "SELECT password_hash FROM calyx_users WHERE id = :id", soci::use(id), soci::into(hash);
+      return hash;
+    };
+    {
+      auto lease = world.pool->acquire();
+      std::string hash(old_hash);
+      long long id = ann.id;
+      lease->session() << "UPDATE calyx_users SET password_hash = :h WHERE id = :id", soci::use(hash), soci::use(id);
+    }
+    CHECK(accounts::password_needs_rehash(stored()));
+    REQUIRE(accounts.sign_in({"ann@example.com", password, "10.0.0.9", "", acme.id}).ok());
+    CHECK_FALSE(accounts::password_needs_rehash(stored()));  // hashed again with today's parameters
+    CHECK(accounts::verify_password(stored(), password));
+
+    // One address guessing many accounts is slowed down like one account guessed many times.
+    for (const char* email : {"a@example.com", "b@example.com", "c@example.com", "d@example.com"}) {
+      CHECK(accounts.sign_in({email, "wrong password", "10.0.0.66", "", acme.id}).error().message() ==
+            "the email or password is wrong");
+    }
+    auto locked = accounts.sign_in({"ann@example.com", password, "10.0.0.66", "", acme.id});
+    REQUIRE_FALSE(locked.ok());
+    CHECK(locked.error().message().starts_with("too many failed sign-ins; try again in"));
+    CHECK(accounts.sign_in({"ann@example.com", password, "10.0.0.67", "", acme.id}).ok());  // another address is fine
   });
 }
