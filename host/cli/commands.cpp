@@ -147,6 +147,7 @@ int run(int argc, char** argv) {
   org_revoke_cmd->add_option("--id", org_args.id, "Invitation ID")->required();
   org_tenant_cmd->add_option("--tenant", org_args.tenant, "Tenant slug")->required();
 
+  auto* demo_cmd = app.add_subcommand("demo", "Seed demo tenants, users and posts (idempotent) and print how to sign in");
   auto* audit_cmd = app.add_subcommand("audit", "The audit log of a tenant or of a user, newest first");
   std::string audit_tenant, audit_user;
   std::size_t audit_limit = 50;
@@ -206,6 +207,7 @@ int run(int argc, char** argv) {
       return org_command(config_file, org_args);
     }
   }
+  if (demo_cmd->parsed()) return demo(config_file);
   if (audit_cmd->parsed()) return audit_list(config_file, audit_tenant, audit_user, audit_limit);
   if (user_list_cmd->parsed()) return user_list(config_file);
   if (user_create_cmd->parsed()) return user_create(config_file, user_args);

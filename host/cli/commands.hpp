@@ -41,6 +41,7 @@ struct OrgArgs {
 };
 int org_command(const std::string& config_file, const OrgArgs& args);
 int audit_list(const std::string& config_file, const std::string& tenant_slug, const std::string& email, std::size_t limit);
+int demo(const std::string& config_file);
 int user_list(const std::string& config_file);
 int user_create(const std::string& config_file, const UserCreateArgs& args);
 int user_set_status(const std::string& config_file, const std::string& email, const std::string& status);

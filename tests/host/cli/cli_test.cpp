@@ -351,3 +351,46 @@ TEST_CASE("calyx user and calyx tenant member manage accounts from the command l
     CHECK(run_calyx({"org", "members", "acme-corp"}, env, dir.path()).out.find("ann@acme.test  admin") != std::string::npos);
   });
 }
+
+TEST_CASE("calyx demo seeds tenants, users and posts once, and says so when run again") {
+  testing::every_backend([](testing::TestDatabase& database) {
+    TempDir dir;
+    std::map<std::string, std::string> env{{"CALYX_DATABASE_URL", database.url_text()},
+                                           {"CALYX_MODULES_DIR", CALYX_MODULES_OUTPUT_DIR}};
+    auto first = run_calyx({"demo"}, env, dir.path());
+    CAPTURE(first.err);
+    CHECK(first.exit_code == 0);
+    CHECK(first.out.find("seeded tenant acme (isolated)") != std::string::npos);
+    CHECK(first.out.find("seeded tenant globex (shared)") != std::string::npos);
+    CHECK(first.out.find("password for every account: calyx-demo-password") != std::string::npos);
+    auto again = run_calyx({"demo"}, env, dir.path());
+    CHECK(again.exit_code == 0);
+    CHECK(again.out.find("tenant acme is already there") != std::string::npos);
+    auto tenants = run_calyx({"tenant", "list"}, env, dir.path()).out;
+    CHECK(tenants.find("globex  Globex Corporation  active  shared") != std::string::npos);
+    CHECK(run_calyx({"user", "list"}, env, dir.path()).out.find("admin@calyx.localhost") != std::string::npos);
+    CHECK(run_calyx({"tenant", "member", "list", "acme"}, env, dir.path()).out.find("ann@acme.localhost") != std::string::npos);
+    // Served: each tenant's published posts, and the owner can sign in.
+    {
+      auto serve_env = env;
+      serve_env["CALYX_LISTEN"] = "127.0.0.1:0";
+      Process server(CALYX_BINARY, {"serve"}, serve_env, dir.path());
+      auto log = server.wait_for_error_text("listening on http://127.0.0.1:", std::chrono::seconds(20));
+      REQUIRE(log);
+      std::smatch match;
+      REQUIRE(std::regex_search(*log, match, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)")));
+      auto port = static_cast<std::uint16_t>(std::stoi(match[1]));
+      CHECK(testing::http_request(port, "GET", "/blog", "", "", "acme.localhost")->body.find("Our roadmap") != std::string::npos);
+      CHECK(testing::http_request(port, "GET", "/blog", "", "", "globex.localhost")->body.find("Hello from Globex") !=
+            std::string::npos);
+      CHECK(testing::http_request(port, "GET", "/blog", "", "", "globex.localhost")->body.find("Our roadmap") ==
+            std::string::npos);
+      server.signal(SIGTERM);
+      CHECK(server.wait(std::chrono::seconds(10)) == 0);
+    }
+    // Without Blog there is nothing to seed the posts with.
+    CHECK(run_calyx({"demo"}, {{"CALYX_DATABASE_URL", database.url_text()}, {"CALYX_MODULES_DIR", dir.path().string()}},
+                    dir.path())
+              .err.find("the demo needs the Blog module") != std::string::npos);
+  });
+}
