@@ -298,10 +298,11 @@ Result<Session> Accounts::session(std::string_view token, std::int64_t tenant_id
     std::string digest = token_digest(token);
     long long user_id = 0, tenant = 0, expires = 0, impersonator = 0;
     soci::indicator found = soci::i_null, impersonated = soci::i_null;
-    lease->session() << "SELECT user_id, tenant_id, csrf_token, impersonator_id, expires_at FROM calyx_sessions "
-                        "WHERE token_hash = :h",
+    std::string last_seen;
+    lease->session() << "SELECT user_id, tenant_id, csrf_token, impersonator_id, expires_at, last_seen_at "
+                        "FROM calyx_sessions WHERE token_hash = :h",
         soci::use(digest), soci::into(user_id, found), soci::into(tenant), soci::into(out.csrf_token),
-        soci::into(impersonator, impersonated), soci::into(expires);
+        soci::into(impersonator, impersonated), soci::into(expires), soci::into(last_seen);
     if (found != soci::i_ok || tenant != tenant_id) return Error::not_found("no session");
     if (expires <= unix_now()) {
       lease->session() << "DELETE FROM calyx_sessions WHERE token_hash = :h", soci::use(digest);
@@ -317,6 +318,12 @@ Result<Session> Accounts::session(std::string_view token, std::int64_t tenant_id
       return Error::not_found("the account is no longer active");
     }
     out.user = std::move(user.value());
+    // When the session was last used, to the minute: one write per minute at most, not one per request.
+    std::string now = utc_now();
+    if (last_seen.substr(0, 16) != now.substr(0, 16)) {
+      lease->session() << "UPDATE calyx_sessions SET last_seen_at = :n WHERE token_hash = :h", soci::use(now),
+          soci::use(digest);
+    }
   } catch (const std::exception& e) {
     return Error::failed("reading the session", e);
   }

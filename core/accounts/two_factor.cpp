@@ -9,6 +9,9 @@
 #include <soci/soci.h>
 #include <sodium.h>
 
+#include <algorithm>
+#include <array>
+
 namespace calyx::accounts {
 
 Result<bool> Accounts::totp_enabled(std::int64_t user_id) {
@@ -26,18 +29,59 @@ Result<bool> Accounts::totp_enabled(std::int64_t user_id) {
 
 namespace {
 
-Result<std::string> stored_secret(db::ConnectionPool& pool, std::int64_t user_id) {
-  auto lease = pool.acquire();
-  if (!lease) return lease.error();
-  try {
-    long long id = user_id;
-    std::string secret;
-    lease->session() << "SELECT totp_secret FROM calyx_users WHERE id = :id", soci::use(id), soci::into(secret);
-    if (secret.empty()) return Error::conflict("two-factor sign-in was not started");
-    return base32_decode(secret);
-  } catch (const std::exception& e) {
-    return Error::failed("reading two-factor settings", e);
+// TOTP secrets are stored sealed with a key derived from CALYX_SECRET_KEY (XSalsa20-Poly1305, a random nonce
+// per secret): a copy of the database alone does not give anyone the codes.
+Result<std::array<unsigned char, crypto_secretbox_KEYBYTES>> sealing_key(const std::string& secret_key) {
+  if (secret_key.empty()) return Error::unavailable("two-factor sign-in needs CALYX_SECRET_KEY");
+  std::array<unsigned char, crypto_secretbox_KEYBYTES> key{};
+  static constexpr std::string_view kContext = "calyx totp secrets v1";
+  crypto_generichash(key.data(), key.size(), reinterpret_cast<const unsigned char*>(kContext.data()), kContext.size(),
+                     reinterpret_cast<const unsigned char*>(secret_key.data()), std::min<std::size_t>(secret_key.size(), 64));
+  return key;
+}
+
+Result<std::string> seal(const std::string& secret_key, const std::string& secret) {
+  auto key = sealing_key(secret_key);
+  if (!key) return key.error();
+  std::string box(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + secret.size(), '\0');
+  auto* bytes = reinterpret_cast<unsigned char*>(box.data());
+  randombytes_buf(bytes, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy(bytes + crypto_secretbox_NONCEBYTES, reinterpret_cast<const unsigned char*>(secret.data()),
+                        secret.size(), bytes, key->data());
+  return "v1:" + base32_encode(box);
+}
+
+Result<std::string> unseal(const std::string& secret_key, const std::string& stored) {
+  auto key = sealing_key(secret_key);
+  if (!key) return key.error();
+  if (!stored.starts_with("v1:")) return Error::internal("unknown format of a stored TOTP secret");
+  auto box = base32_decode(stored.substr(3));
+  if (!box || box->size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+    return Error::internal("a stored TOTP secret is damaged");
   }
+  const auto* bytes = reinterpret_cast<const unsigned char*>(box->data());
+  std::string secret(box->size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(secret.data()), bytes + crypto_secretbox_NONCEBYTES,
+                                 box->size() - crypto_secretbox_NONCEBYTES, bytes, key->data()) != 0) {
+    return Error::internal("a stored TOTP secret does not open with this CALYX_SECRET_KEY (was the key changed?)");
+  }
+  return secret;
+}
+
+Result<std::string> stored_secret(db::ConnectionPool& pool, const std::string& secret_key, std::int64_t user_id) {
+  std::string sealed;
+  {
+    auto lease = pool.acquire();
+    if (!lease) return lease.error();
+    try {
+      long long id = user_id;
+      lease->session() << "SELECT totp_secret FROM calyx_users WHERE id = :id", soci::use(id), soci::into(sealed);
+    } catch (const std::exception& e) {
+      return Error::failed("reading two-factor settings", e);
+    }
+  }
+  if (sealed.empty()) return Error::conflict("two-factor sign-in was not started");
+  return unseal(secret_key, sealed);
 }
 
 }  // namespace
@@ -46,12 +90,14 @@ Result<std::string> Accounts::begin_totp(std::int64_t user_id) {
   if (auto enabled = totp_enabled(user_id); !enabled || *enabled) {
     return enabled ? Error::conflict("two-factor sign-in is already on") : enabled.error();
   }
-  std::string secret = new_totp_secret(), encoded = base32_encode(secret);
+  std::string secret = new_totp_secret();
+  auto encoded = seal(options_.secret_key, secret);
+  if (!encoded) return encoded.error();
   auto lease = host_.acquire();
   if (!lease) return lease.error();
   try {
     long long id = user_id;
-    lease->session() << "UPDATE calyx_users SET totp_secret = :s WHERE id = :id", soci::use(encoded), soci::use(id);
+    lease->session() << "UPDATE calyx_users SET totp_secret = :s WHERE id = :id", soci::use(*encoded), soci::use(id);
   } catch (const std::exception& e) {
     return Error::failed("starting two-factor sign-in", e);
   }
@@ -59,7 +105,7 @@ Result<std::string> Accounts::begin_totp(std::int64_t user_id) {
 }
 
 Result<std::vector<std::string>> Accounts::enable_totp(std::int64_t user_id, std::string_view code) {
-  auto secret = stored_secret(host_, user_id);
+  auto secret = stored_secret(host_, options_.secret_key, user_id);
   if (!secret) return secret.error();
   if (!totp_matches(*secret, code, unix_now())) return Error::denied("that code is not right; check the app's clock");
   auto codes = new_backup_codes();
@@ -83,7 +129,7 @@ Result<std::vector<std::string>> Accounts::enable_totp(std::int64_t user_id, std
 }
 
 Status Accounts::disable_totp(std::int64_t user_id, std::string_view code) {
-  auto secret = stored_secret(host_, user_id);
+  auto secret = stored_secret(host_, options_.secret_key, user_id);
   if (!secret) return secret.error();
   if (!totp_matches(*secret, code, unix_now())) return Error::denied("that code is not right");
   auto lease = host_.acquire();
@@ -124,7 +170,7 @@ Result<Session> Accounts::complete_sign_in(std::string_view second_factor, std::
   if (!user) return user.error();
   std::string account = "email:" + user->email;
   if (auto open = not_throttled(account); !open) return open.error();
-  auto secret = stored_secret(host_, user->id);
+  auto secret = stored_secret(host_, options_.secret_key, user->id);
   if (!secret) return secret.error();
   bool ok = totp_matches(*secret, code, unix_now());
   if (!ok) {

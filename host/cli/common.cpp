@@ -74,7 +74,9 @@ Result<std::unique_ptr<HostContext>> open_host(const std::string& config_file, b
   context->catalog = host::ModuleCatalog::load(context->settings, log_modules);
   context->tenancy = std::make_unique<tenancy::Tenancy>(*context->pool, tenancy_options(context->settings),
                                                         context->catalog->registry());
-  context->accounts = std::make_unique<accounts::Accounts>(*context->pool);
+  accounts::AccountsOptions account_options;
+  account_options.secret_key = context->settings.secret_key;
+  context->accounts = std::make_unique<accounts::Accounts>(*context->pool, account_options);
   context->memberships = std::make_unique<orgs::Memberships>(*context->pool);
   context->audit = std::make_unique<audit::AuditLog>(*context->pool);
   context->outbox = std::make_unique<mail::Outbox>(*context->pool);

@@ -23,6 +23,9 @@ int serve(const std::string& config_file) {
   if (!host) return fail(host.error().message());
   auto& context = **host;
   context.settings.secret_key = settings->secret_key;
+  accounts::AccountsOptions account_options;  // the key seals two-factor secrets
+  account_options.secret_key = context.settings.secret_key;
+  context.accounts = std::make_unique<accounts::Accounts>(*context.pool, account_options);
 
   host::TenantDirectory directory(*context.tenancy, context.settings.base_domain, context.settings.default_tenant);
   if (auto started = directory.start(); !started) return fail(started.error().message());

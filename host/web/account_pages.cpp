@@ -253,9 +253,11 @@ http::Response SessionPages::security(const http::Request& request, const http::
   if (auto sessions = services_.accounts.sessions_of(user.id)) {
     std::string mine = accounts::token_digest(visitor.token);
     for (const auto& s : *sessions) {
-      sessions_list += fmt::format("<li>{} · {} · since {}{}</li>", escape_html(s.ip.empty() ? "unknown address" : s.ip),
+      sessions_list += fmt::format("<li>{} · {} · since {} · last used {}{}</li>",
+                                   escape_html(s.ip.empty() ? "unknown address" : s.ip),
                                    escape_html(s.user_agent.empty() ? "unknown browser" : s.user_agent),
-                                   escape_html(s.created_at), s.token_hash == mine ? " (this one)" : "");
+                                   escape_html(s.created_at), escape_html(s.last_seen_at),
+                                   s.token_hash == mine ? " (this one)" : "");
     }
   }
   std::string account_forms = fmt::format(

@@ -29,7 +29,9 @@ FrontWorld::FrontWorld(TestDatabase& database) {
   REQUIRE(tenancy->enable_module("acme", "notes").ok());
   REQUIRE(tenancy->enable_module("globex", "notes").ok());
   REQUIRE(tenancy->enable_module("acme", "blog").ok());
-  accounts = std::make_unique<accounts::Accounts>(*pool);
+  accounts::AccountsOptions account_options;
+  account_options.secret_key = "front-world-test-secret-key-of-at-least-32-chars";
+  accounts = std::make_unique<accounts::Accounts>(*pool, account_options);
   memberships = std::make_unique<orgs::Memberships>(*pool);
   audit = std::make_unique<audit::AuditLog>(*pool);
   outbox = std::make_unique<mail::Outbox>(*pool);

@@ -60,6 +60,12 @@ TEST_CASE("users, sessions bound to one tenant, suspension and the last owner of
     CHECK_FALSE(accounts.session(session->token, globex.id).ok());  // bound to acme
     CHECK_FALSE(accounts.session(std::string(64, '0'), acme.id).ok());
     CHECK(accounts.find_user(ann->id)->last_sign_in_ip == "10.0.0.1");
+    {
+      auto lease = world.pool->acquire();
+      lease->session() << "UPDATE calyx_sessions SET last_seen_at = '2020-01-01T00:00:00Z'";
+    }
+    REQUIRE(accounts.session(session->token, acme.id).ok());  // using it records when
+    CHECK(accounts.sessions_of(ann->id)->front().last_seen_at != "2020-01-01T00:00:00Z");
     auto second = accounts.sign_in({"ann@example.com", "correct horse battery", "10.0.0.1", "test", acme.id});
     CHECK(second->token != session->token);  // a new session id at every sign-in
     CHECK(accounts.session_count(ann->id).value() == 2);
@@ -247,5 +253,35 @@ TEST_CASE("sign-in re-hashes a password made with old parameters, and throttles 
     REQUIRE_FALSE(locked.ok());
     CHECK(locked.error().message().starts_with("too many failed sign-ins; try again in"));
     CHECK(accounts.sign_in({"ann@example.com", password, "10.0.0.67", "", acme.id}).ok());  // another address is fine
+  });
+}
+
+TEST_CASE("TOTP secrets are stored sealed with CALYX_SECRET_KEY, and two-factor needs the key") {
+  testing::every_backend([](TestDatabase& database) {
+    TenancyWorld world(database);
+    accounts::AccountsOptions options;
+    options.secret_key = "a-secret-key-of-at-least-thirty-two-characters";
+    accounts::Accounts accounts(*world.pool, options);
+    auto ann = accounts.create_user({"ann@example.com", "Ann", "correct horse battery", false, true}).value();
+    auto secret = accounts.begin_totp(ann.id);
+    REQUIRE(secret.ok());
+    std::string stored;
+    {
+      auto lease = world.pool->acquire();
+      long long id = ann.id;
+      lease->session() << "SELECT totp_secret FROM calyx_users WHERE id = :id", soci::use(id), soci::into(stored);
+    }
+    CHECK(stored.starts_with("v1:"));
+    CHECK(stored.find(accounts::base32_encode(*secret)) == std::string::npos);  // not the secret in clear
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    CHECK(accounts.enable_totp(ann.id, accounts::totp_code(*secret, now)).ok());
+    // Another key cannot open it; no key at all refuses two-factor.
+    accounts::AccountsOptions other = options;
+    other.secret_key = "another-secret-key-of-at-least-thirty-two-chars";
+    CHECK(accounts::Accounts(*world.pool, other).disable_totp(ann.id, "000000").error().message().find("does not open") !=
+          std::string::npos);
+    CHECK(accounts::Accounts(*world.pool).begin_totp(ann.id).error().message() == "two-factor sign-in is already on");
+    auto bob = accounts.create_user({"bob@example.com", "Bob", "correct horse battery", false, true}).value();
+    CHECK(accounts::Accounts(*world.pool).begin_totp(bob.id).error().message() == "two-factor sign-in needs CALYX_SECRET_KEY");
   });
 }

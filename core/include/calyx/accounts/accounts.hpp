@@ -58,6 +58,7 @@ struct AccountsOptions {
   std::chrono::seconds session_lifetime{14 * 24 * 3600};
   int free_failures = 3;                        // failures before delays start
   std::chrono::seconds longest_lock{15 * 60};   // the delay doubles per failure up to this
+  std::string secret_key;                       // CALYX_SECRET_KEY: seals TOTP secrets (two-factor needs it)
 };
 
 class Accounts {
