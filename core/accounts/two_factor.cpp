@@ -144,6 +144,21 @@ Status Accounts::disable_totp(std::int64_t user_id, std::string_view code) {
   }
 }
 
+Status Accounts::reset_totp(std::int64_t user_id) {
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    long long id = user_id;
+    lease->session() << "UPDATE calyx_users SET totp_enabled = 0, totp_secret = '' WHERE id = :id", soci::use(id);
+    lease->session() << "DELETE FROM calyx_backup_codes WHERE user_id = :id", soci::use(id);
+    tx.commit();
+    return Ok{};
+  } catch (const std::exception& e) {
+    return Error::failed("resetting two-factor sign-in", e);
+  }
+}
+
 Result<Session> Accounts::complete_sign_in(std::string_view second_factor, std::string_view code, std::string_view ip,
                                            std::string_view user_agent) {
   // Read the pending sign-in without spending it: a wrong code may be retried (counted as a failure).

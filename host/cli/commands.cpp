@@ -123,7 +123,10 @@ int run(int argc, char** argv) {
   auto* user_list_cmd = user_cmd->add_subcommand("list", "List users");
   auto* user_suspend_cmd = user_cmd->add_subcommand("suspend", "Suspend a user (signed out everywhere)");
   auto* user_activate_cmd = user_cmd->add_subcommand("activate", "Activate a suspended user");
-  for (auto* command : {user_suspend_cmd, user_activate_cmd}) command->add_option("email", user_email, "Email")->required();
+  auto* user_reset_2fa_cmd = user_cmd->add_subcommand("reset-2fa", "Turn a user's two-factor sign-in off (lost device)");
+  for (auto* command : {user_suspend_cmd, user_activate_cmd, user_reset_2fa_cmd}) {
+    command->add_option("email", user_email, "Email")->required();
+  }
 
   auto* org_cmd = app.add_subcommand("org", "Organizations: the customers that own tenants");
   org_cmd->require_subcommand(1);
@@ -209,6 +212,7 @@ int run(int argc, char** argv) {
   }
   if (demo_cmd->parsed()) return demo(config_file);
   if (audit_cmd->parsed()) return audit_list(config_file, audit_tenant, audit_user, audit_limit);
+  if (user_reset_2fa_cmd->parsed()) return user_reset_two_factor(config_file, user_email);
   if (user_list_cmd->parsed()) return user_list(config_file);
   if (user_create_cmd->parsed()) return user_create(config_file, user_args);
   if (user_suspend_cmd->parsed()) return user_set_status(config_file, user_email, "suspended");

@@ -44,6 +44,7 @@ int audit_list(const std::string& config_file, const std::string& tenant_slug, c
 int demo(const std::string& config_file);
 int user_list(const std::string& config_file);
 int user_create(const std::string& config_file, const UserCreateArgs& args);
+int user_reset_two_factor(const std::string& config_file, const std::string& email);
 int user_set_status(const std::string& config_file, const std::string& email, const std::string& status);
 int member_add(const std::string& config_file, const MemberArgs& args);
 int member_list(const std::string& config_file, const std::string& slug);

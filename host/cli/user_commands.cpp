@@ -33,6 +33,18 @@ int user_create(const std::string& config_file, const UserCreateArgs& args) {
   return 0;
 }
 
+int user_reset_two_factor(const std::string& config_file, const std::string& email) {
+  auto host = open_host(config_file, false);
+  if (!host) return fail(host.error().message());
+  auto user = (*host)->accounts->find_user(email);
+  if (!user) return fail(fmt::format("no user {}", email));
+  if (auto ok = (*host)->accounts->reset_totp(user->id); !ok) return fail(ok.error().message());
+  (*host)->audit->record({0, "", "system", std::nullopt, std::nullopt, std::nullopt, "account.two_factor_reset",
+                          user->email, "{}", ""});
+  std::printf("two-factor sign-in of %s is off; they can set it up again\n", user->email.c_str());
+  return 0;
+}
+
 int user_set_status(const std::string& config_file, const std::string& email, const std::string& status) {
   auto host = open_host(config_file, false);
   if (!host) return fail(host.error().message());

@@ -283,5 +283,8 @@ TEST_CASE("TOTP secrets are stored sealed with CALYX_SECRET_KEY, and two-factor 
     CHECK(accounts::Accounts(*world.pool).begin_totp(ann.id).error().message() == "two-factor sign-in is already on");
     auto bob = accounts.create_user({"bob@example.com", "Bob", "correct horse battery", false, true}).value();
     CHECK(accounts::Accounts(*world.pool).begin_totp(bob.id).error().message() == "two-factor sign-in needs CALYX_SECRET_KEY");
+    // The operator's way out (a lost device, or a changed key): off without a code.
+    REQUIRE(accounts::Accounts(*world.pool, other).reset_totp(ann.id).ok());
+    CHECK_FALSE(accounts.totp_enabled(ann.id).value());
   });
 }

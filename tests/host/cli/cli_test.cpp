@@ -326,6 +326,8 @@ TEST_CASE("calyx user and calyx tenant member manage accounts from the command l
     CHECK(members.out.find("ann@acme.test  Ann   owner  blog.editor") != std::string::npos);
     CHECK(run_calyx({"tenant", "member", "remove", "acme", "--email", "ann@acme.test"}, env, dir.path())
               .err.find("the last owner of a tenant cannot be removed") != std::string::npos);
+    CHECK(run_calyx({"user", "reset-2fa", "ann@acme.test"}, env, dir.path()).out ==
+          "two-factor sign-in of ann@acme.test is off; they can set it up again\n");
     CHECK(run_calyx({"user", "suspend", "ann@acme.test"}, env, dir.path()).out.find("is suspended") != std::string::npos);
     CHECK(run_calyx({"user", "list"}, env, dir.path()).out.find("ann@acme.test  Ann   suspended  no") != std::string::npos);
     CHECK(run_calyx({"tenant", "signup", "acme", "on"}, env, dir.path()).out == "sign-up on acme is on: /register\n");

@@ -97,6 +97,8 @@ class Accounts {
   Result<std::string> begin_totp(std::int64_t user_id);
   Result<std::vector<std::string>> enable_totp(std::int64_t user_id, std::string_view code);
   Status disable_totp(std::int64_t user_id, std::string_view code);
+  // An operator's reset, without a code (a lost phone and lost backup codes, or a changed CALYX_SECRET_KEY).
+  Status reset_totp(std::int64_t user_id);
   Result<bool> totp_enabled(std::int64_t user_id);
   Result<Session> complete_sign_in(std::string_view second_factor, std::string_view code, std::string_view ip,
                                    std::string_view user_agent);
