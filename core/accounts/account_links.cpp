@@ -29,24 +29,26 @@ Result<std::string> Accounts::issue_token(std::int64_t user_id, std::string_view
 }
 
 Result<User> Accounts::redeem_token(std::string_view token, std::string_view purpose) {
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
   long long user_id = 0;
-  try {
-    db::Transaction tx(*lease);
-    std::string digest = token_digest(token), what(purpose), now = utc_now();
-    long long expires = 0;
-    std::string used;
-    soci::indicator found = soci::i_null, used_i = soci::i_null;
-    lease->session() << "SELECT user_id, expires_at, used_at FROM calyx_user_tokens WHERE token_hash = :h AND purpose = :p",
-        soci::use(digest), soci::use(what), soci::into(user_id, found), soci::into(expires), soci::into(used, used_i);
-    if (found != soci::i_ok) return Error::denied("this link is not valid");
-    if (used_i == soci::i_ok) return Error::denied("this link was used already; ask for a new one");
-    if (expires <= unix_now()) return Error::denied("this link has expired; ask for a new one");
-    lease->session() << "UPDATE calyx_user_tokens SET used_at = :n WHERE token_hash = :h", soci::use(now), soci::use(digest);
-    tx.commit();
-  } catch (const std::exception& e) {
-    return Error::failed("reading the token", e);
+  {  // the connection goes back before the user is read (no nested acquire from one pool)
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      db::Transaction tx(*lease);
+      std::string digest = token_digest(token), what(purpose), now = utc_now();
+      long long expires = 0;
+      std::string used;
+      soci::indicator found = soci::i_null, used_i = soci::i_null;
+      lease->session() << "SELECT user_id, expires_at, used_at FROM calyx_user_tokens WHERE token_hash = :h AND purpose = :p",
+          soci::use(digest), soci::use(what), soci::into(user_id, found), soci::into(expires), soci::into(used, used_i);
+      if (found != soci::i_ok) return Error::denied("this link is not valid");
+      if (used_i == soci::i_ok) return Error::denied("this link was used already; ask for a new one");
+      if (expires <= unix_now()) return Error::denied("this link has expired; ask for a new one");
+      lease->session() << "UPDATE calyx_user_tokens SET used_at = :n WHERE token_hash = :h", soci::use(now), soci::use(digest);
+      tx.commit();
+    } catch (const std::exception& e) {
+      return Error::failed("reading the token", e);
+    }
   }
   return find_user(static_cast<std::int64_t>(user_id));
 }
@@ -65,15 +67,17 @@ Result<Accounts::Registration> Accounts::register_user(const NewUser& spec, std:
 Result<User> Accounts::confirm_email(std::string_view token) {
   auto user = redeem_token(token, "confirm_email");
   if (!user) return user.error();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    long long id = user->id;
-    std::string now = utc_now();
-    lease->session() << "UPDATE calyx_users SET confirmed_at = :c WHERE id = :id AND confirmed_at IS NULL", soci::use(now),
-        soci::use(id);
-  } catch (const std::exception& e) {
-    return Error::failed("confirming the email", e);
+  {
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      long long id = user->id;
+      std::string now = utc_now();
+      lease->session() << "UPDATE calyx_users SET confirmed_at = :c WHERE id = :id AND confirmed_at IS NULL", soci::use(now),
+          soci::use(id);
+    } catch (const std::exception& e) {
+      return Error::failed("confirming the email", e);
+    }
   }
   return find_user(user->id);
 }
@@ -113,18 +117,20 @@ Result<User> Accounts::finish_email_change(std::string_view token) {
   }
   auto user = redeem_token(token, "email_change");
   if (!user) return user.error();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    int taken = 0;
-    lease->session() << "SELECT COUNT(*) FROM calyx_users WHERE email = :e", soci::use(new_email), soci::into(taken);
-    if (taken) return Error::conflict(fmt::format("{} already has an account", new_email));
-    long long id = user->id;
-    std::string now = utc_now();
-    lease->session() << "UPDATE calyx_users SET email = :e, confirmed_at = :c WHERE id = :id", soci::use(new_email),
-        soci::use(now), soci::use(id);
-  } catch (const std::exception& e) {
-    return Error::failed("changing the email", e);
+  {
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      int taken = 0;
+      lease->session() << "SELECT COUNT(*) FROM calyx_users WHERE email = :e", soci::use(new_email), soci::into(taken);
+      if (taken) return Error::conflict(fmt::format("{} already has an account", new_email));
+      long long id = user->id;
+      std::string now = utc_now();
+      lease->session() << "UPDATE calyx_users SET email = :e, confirmed_at = :c WHERE id = :id", soci::use(new_email),
+          soci::use(now), soci::use(id);
+    } catch (const std::exception& e) {
+      return Error::failed("changing the email", e);
+    }
   }
   return find_user(user->id);
 }

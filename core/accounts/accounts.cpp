@@ -87,21 +87,23 @@ Result<User> Accounts::create_user(const NewUser& spec) {
   if (auto ok = check_password_strength(spec.password, *email); !ok) return ok.error();
   auto hash = hash_password(spec.password);
   if (!hash) return hash.error();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    int taken = 0;
-    lease->session() << "SELECT COUNT(*) FROM calyx_users WHERE email = :e", soci::use(*email), soci::into(taken);
-    if (taken) return Error::conflict(fmt::format("a user with the email {} exists", *email));
-    std::string now = utc_now(), confirmed = spec.confirmed ? now : std::string();
-    soci::indicator confirmed_indicator = spec.confirmed ? soci::i_ok : soci::i_null;
-    int admin = spec.platform_admin ? 1 : 0;
-    lease->session() << "INSERT INTO calyx_users (email, name, password_hash, status, platform_admin, confirmed_at, "
-                        "created_at) VALUES (:e, :n, :h, 'active', :a, :c, :t)",
-        soci::use(*email), soci::use(spec.name), soci::use(*hash), soci::use(admin),
-        soci::use(confirmed, confirmed_indicator), soci::use(now);
-  } catch (const std::exception& e) {
-    return Error::failed("creating the user", e);
+  {  // the connection goes back before the user is read (no nested acquire from one pool)
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      int taken = 0;
+      lease->session() << "SELECT COUNT(*) FROM calyx_users WHERE email = :e", soci::use(*email), soci::into(taken);
+      if (taken) return Error::conflict(fmt::format("a user with the email {} exists", *email));
+      std::string now = utc_now(), confirmed = spec.confirmed ? now : std::string();
+      soci::indicator confirmed_indicator = spec.confirmed ? soci::i_ok : soci::i_null;
+      int admin = spec.platform_admin ? 1 : 0;
+      lease->session() << "INSERT INTO calyx_users (email, name, password_hash, status, platform_admin, confirmed_at, "
+                          "created_at) VALUES (:e, :n, :h, 'active', :a, :c, :t)",
+          soci::use(*email), soci::use(spec.name), soci::use(*hash), soci::use(admin),
+          soci::use(confirmed, confirmed_indicator), soci::use(now);
+    } catch (const std::exception& e) {
+      return Error::failed("creating the user", e);
+    }
   }
   return find_user(*email);
 }
@@ -291,33 +293,40 @@ Result<Session> Accounts::open_session(const User& user, std::int64_t tenant_id,
 
 Result<Session> Accounts::session(std::string_view token, std::int64_t tenant_id) {
   if (token.size() != 64) return Error::not_found("no session");
+  std::string digest = token_digest(token), last_seen;
+  long long user_id = 0;
+  Session out;
+  {  // the session row; the connection goes back before the user is read (no nested acquire from one pool)
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      long long tenant = 0, expires = 0, impersonator = 0;
+      soci::indicator found = soci::i_null, impersonated = soci::i_null;
+      lease->session() << "SELECT user_id, tenant_id, csrf_token, impersonator_id, expires_at, last_seen_at "
+                          "FROM calyx_sessions WHERE token_hash = :h",
+          soci::use(digest), soci::into(user_id, found), soci::into(tenant), soci::into(out.csrf_token),
+          soci::into(impersonator, impersonated), soci::into(expires), soci::into(last_seen);
+      if (found != soci::i_ok || tenant != tenant_id) return Error::not_found("no session");
+      if (expires <= unix_now()) {
+        lease->session() << "DELETE FROM calyx_sessions WHERE token_hash = :h", soci::use(digest);
+        return Error::not_found("the session expired");
+      }
+      out.tenant_id = tenant;
+      out.expires_at = expires;
+      if (impersonated == soci::i_ok) out.impersonator_id = impersonator;
+    } catch (const std::exception& e) {
+      return Error::failed("reading the session", e);
+    }
+  }
+  auto user = read_user(host_, "id = :id", user_id);
+  if (!user) return user.error();
   auto lease = host_.acquire();
   if (!lease) return lease.error();
-  Session out;
   try {
-    std::string digest = token_digest(token);
-    long long user_id = 0, tenant = 0, expires = 0, impersonator = 0;
-    soci::indicator found = soci::i_null, impersonated = soci::i_null;
-    std::string last_seen;
-    lease->session() << "SELECT user_id, tenant_id, csrf_token, impersonator_id, expires_at, last_seen_at "
-                        "FROM calyx_sessions WHERE token_hash = :h",
-        soci::use(digest), soci::into(user_id, found), soci::into(tenant), soci::into(out.csrf_token),
-        soci::into(impersonator, impersonated), soci::into(expires), soci::into(last_seen);
-    if (found != soci::i_ok || tenant != tenant_id) return Error::not_found("no session");
-    if (expires <= unix_now()) {
-      lease->session() << "DELETE FROM calyx_sessions WHERE token_hash = :h", soci::use(digest);
-      return Error::not_found("the session expired");
-    }
-    out.tenant_id = tenant;
-    out.expires_at = expires;
-    if (impersonated == soci::i_ok) out.impersonator_id = impersonator;
-    auto user = read_user(host_, "id = :id", user_id);
-    if (!user) return user.error();
     if (user->status != UserStatus::active) {
       lease->session() << "DELETE FROM calyx_sessions WHERE user_id = :u", soci::use(user_id);
       return Error::not_found("the account is no longer active");
     }
-    out.user = std::move(user.value());
     // When the session was last used, to the minute: one write per minute at most, not one per request.
     std::string now = utc_now();
     if (last_seen.substr(0, 16) != now.substr(0, 16)) {
@@ -327,6 +336,7 @@ Result<Session> Accounts::session(std::string_view token, std::int64_t tenant_id
   } catch (const std::exception& e) {
     return Error::failed("reading the session", e);
   }
+  out.user = std::move(user.value());
   return out;
 }
 

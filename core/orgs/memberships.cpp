@@ -116,27 +116,29 @@ Result<std::optional<Membership>> Memberships::of(std::int64_t tenant_id, std::i
 }
 
 Result<std::vector<Member>> Memberships::members(std::int64_t tenant_id) {
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
   std::vector<Member> out;
-  try {
-    auto& s = lease->session();
-    long long tenant = tenant_id, user = 0;
-    std::string email, name, role;
-    soci::statement rows = (s.prepare << "SELECT u.id, u.email, u.name, m.role FROM calyx_memberships m JOIN "
-                                         "calyx_users u ON u.id = m.user_id WHERE m.tenant_id = :t ORDER BY u.email",
-                            soci::use(tenant), soci::into(user), soci::into(email), soci::into(name), soci::into(role));
-    rows.execute();
-    while (rows.fetch()) {
-      Member member;
-      member.user_id = user;
-      member.email = email;
-      member.name = name;
-      member.membership.role = parse_tenant_role(role).value();
-      out.push_back(std::move(member));
+  {  // the connection goes back before each membership is read
+    auto lease = host_.acquire();
+    if (!lease) return lease.error();
+    try {
+      auto& s = lease->session();
+      long long tenant = tenant_id, user = 0;
+      std::string email, name, role;
+      soci::statement rows = (s.prepare << "SELECT u.id, u.email, u.name, m.role FROM calyx_memberships m JOIN "
+                                           "calyx_users u ON u.id = m.user_id WHERE m.tenant_id = :t ORDER BY u.email",
+                              soci::use(tenant), soci::into(user), soci::into(email), soci::into(name), soci::into(role));
+      rows.execute();
+      while (rows.fetch()) {
+        Member member;
+        member.user_id = user;
+        member.email = email;
+        member.name = name;
+        member.membership.role = parse_tenant_role(role).value();
+        out.push_back(std::move(member));
+      }
+    } catch (const std::exception& e) {
+      return Error::failed("listing members", e);
     }
-  } catch (const std::exception& e) {
-    return Error::failed("listing members", e);
   }
   for (auto& member : out) {
     auto m = of(tenant_id, member.user_id);

@@ -288,3 +288,28 @@ TEST_CASE("TOTP secrets are stored sealed with CALYX_SECRET_KEY, and two-factor 
     CHECK_FALSE(accounts.totp_enabled(ann.id).value());
   });
 }
+
+TEST_CASE("account operations never hold two connections of one pool at once (a pool of one suffices)") {
+  testing::every_backend([](TestDatabase& database) {
+    auto one = TestDatabase::quick_options();
+    one.size = 1;
+    TenancyWorld world(database, one);
+    auto acme = world.create("acme");
+    accounts::Accounts accounts(*world.pool);
+    orgs::Memberships memberships(*world.pool);
+    auto registered = accounts.register_user({"ann@example.com", "Ann", "correct horse battery", false, false}, acme.id);
+    REQUIRE_MESSAGE(registered.ok(), (registered.ok() ? "" : registered.error().message()));
+    REQUIRE(accounts.confirm_email(registered->confirmation_token).ok());
+    auto session = accounts.sign_in({"ann@example.com", "correct horse battery", "10.0.0.1", "", acme.id});
+    REQUIRE_MESSAGE(session.ok(), (session.ok() ? "" : session.error().message()));
+    CHECK(accounts.session(session->token, acme.id).ok());
+    auto change = accounts.start_email_change(registered->user.id, "correct horse battery", "ann2@example.com", acme.id);
+    REQUIRE(change.ok());
+    CHECK(accounts.finish_email_change(*change).ok());
+    REQUIRE(memberships.set_role(acme.id, registered->user.id, orgs::TenantRole::owner).ok());
+    CHECK(memberships.members(acme.id)->size() == 1);
+    auto reset = accounts.start_password_reset("ann2@example.com", acme.id);
+    REQUIRE(reset.ok());
+    CHECK(accounts.finish_password_reset(**reset, "a brand new secret").ok());
+  });
+}
