@@ -22,6 +22,15 @@ int admins(soci::session& s, long long org) {
   return count;
 }
 
+// The member's role in the org, or nullopt.
+std::optional<std::string> member_role(soci::session& s, long long org, long long user) {
+  std::string role;
+  soci::indicator found = soci::i_null;
+  s << "SELECT role FROM calyx_org_members WHERE org_id = :o AND user_id = :u", soci::use(org), soci::use(user),
+      soci::into(role, found);
+  return found == soci::i_ok ? std::optional(role) : std::nullopt;
+}
+
 // Reads one invitation selected by `where` (one bound text value).
 Result<Invitation> read_invitation(soci::session& s, const std::string& where, const std::string& value) {
   Invitation inv;
@@ -47,6 +56,16 @@ Result<OrgRole> parse_org_role(std::string_view text) {
   if (text == "admin") return OrgRole::admin;
   if (text == "member") return OrgRole::member;
   return Error::invalid_argument(fmt::format("unknown org role '{}' (admin or member)", text));
+}
+
+mail::Message invitation_email(const Invitation& invitation, std::string_view org_name, std::string_view inviter,
+                               std::string_view base_url, std::string from, std::optional<std::int64_t> tenant_id) {
+  std::string who = inviter.empty() ? std::string("You are") : fmt::format("{} invites you", inviter);
+  if (inviter.empty()) who += " invited";
+  return {0, tenant_id, invitation.email, std::move(from), fmt::format("You are invited to join {}", org_name),
+          fmt::format("{} to join {} as {}. Accept or decline within 7 days:\n{}/invitation?token={}\n", who, org_name,
+                      to_string(invitation.role), base_url, invitation.token),
+          "", ""};
 }
 
 Orgs::Orgs(db::ConnectionPool& host) : host_(host) {}
@@ -126,13 +145,9 @@ Result<std::optional<OrgRole>> Orgs::role_of(std::int64_t org_id, std::int64_t u
   auto lease = host_.acquire();
   if (!lease) return lease.error();
   try {
-    long long org = org_id, user = user_id;
-    std::string role;
-    soci::indicator found = soci::i_null;
-    lease->session() << "SELECT role FROM calyx_org_members WHERE org_id = :o AND user_id = :u", soci::use(org),
-        soci::use(user), soci::into(role, found);
-    if (found != soci::i_ok) return std::optional<OrgRole>();
-    return std::optional<OrgRole>(parse_org_role(role).value());
+    auto role = member_role(lease->session(), org_id, user_id);
+    if (!role) return std::optional<OrgRole>();
+    return std::optional<OrgRole>(parse_org_role(*role).value());
   } catch (const std::exception& e) {
     return Error::failed("reading the org membership", e);
   }
@@ -145,14 +160,12 @@ Status Orgs::set_role(std::int64_t org_id, std::int64_t user_id, OrgRole role) {
     db::Transaction tx(*lease);
     auto& s = lease->session();
     long long org = org_id, user = user_id;
-    std::string current, text(to_string(role)), now = utc_now();
-    soci::indicator found = soci::i_null;
-    s << "SELECT role FROM calyx_org_members WHERE org_id = :o AND user_id = :u", soci::use(org), soci::use(user),
-        soci::into(current, found);
-    if (found == soci::i_ok && current == "admin" && role != OrgRole::admin && admins(s, org) == 1) {
+    std::string text(to_string(role)), now = utc_now();
+    auto current = member_role(s, org, user);
+    if (current == "admin" && role != OrgRole::admin && admins(s, org) == 1) {
       return Error::conflict("the last admin of an org cannot be demoted");
     }
-    if (found == soci::i_ok) {
+    if (current) {
       s << "UPDATE calyx_org_members SET role = :r WHERE org_id = :o AND user_id = :u", soci::use(text), soci::use(org),
           soci::use(user);
     } else {
@@ -173,34 +186,14 @@ Status Orgs::remove_member(std::int64_t org_id, std::int64_t user_id) {
     db::Transaction tx(*lease);
     auto& s = lease->session();
     long long org = org_id, user = user_id;
-    std::string current;
-    soci::indicator found = soci::i_null;
-    s << "SELECT role FROM calyx_org_members WHERE org_id = :o AND user_id = :u", soci::use(org), soci::use(user),
-        soci::into(current, found);
-    if (found != soci::i_ok) return Error::not_found("the user is not a member of this org");
-    if (current == "admin" && admins(s, org) == 1) return Error::conflict("the last admin of an org cannot be removed");
+    auto current = member_role(s, org, user);
+    if (!current) return Error::not_found("the user is not a member of this org");
+    if (*current == "admin" && admins(s, org) == 1) return Error::conflict("the last admin of an org cannot be removed");
     s << "DELETE FROM calyx_org_members WHERE org_id = :o AND user_id = :u", soci::use(org), soci::use(user);
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
     return Error::failed("removing the org member", e);
-  }
-}
-
-Status Orgs::assign_tenant(std::int64_t org_id, std::int64_t tenant_id) {
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
-    long long org = org_id, tenant = tenant_id;
-    lease->session() << "UPDATE calyx_tenants SET org_id = :o WHERE id = :t", soci::use(org), soci::use(tenant);
-    // Running hosts keep tenants in memory: move the tenancy version they watch (and wake them on PostgreSQL).
-    lease->session() << "UPDATE calyx_tenancy_version SET version = version + 1 WHERE id = 1";
-    if (lease->backend() == db::Backend::postgresql) lease->session() << "NOTIFY calyx_tenancy";
-    tx.commit();
-    return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("assigning the tenant", e);
   }
 }
 

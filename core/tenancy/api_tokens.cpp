@@ -55,7 +55,7 @@ Result<std::string> Tenancy::issue_token(std::string_view slug, std::string_view
     bump_version(lease->session(), host_.backend());
     tx.commit();
   } catch (const std::exception& e) {
-    return db_error(e, "issuing the token");
+    return Error::failed("issuing the token", e);
   }
   return token;
 }
@@ -79,7 +79,7 @@ Result<std::vector<ApiToken>> Tenancy::tokens(std::string_view slug) {
       out.push_back(row);
     }
   } catch (const std::exception& e) {
-    return db_error(e, "listing tokens");
+    return Error::failed("listing tokens", e);
   }
   return out;
 }
@@ -101,7 +101,7 @@ Status Tenancy::revoke_token(std::string_view slug, std::string_view name) {
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return db_error(e, "revoking the token");
+    return Error::failed("revoking the token", e);
   }
 }
 
@@ -117,7 +117,7 @@ Result<std::map<std::string, std::int64_t, std::less<>>> Tenancy::token_hashes()
     st.execute();
     while (st.fetch()) out.emplace(hash, tenant);
   } catch (const std::exception& e) {
-    return db_error(e, "reading tokens");
+    return Error::failed("reading tokens", e);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-// Shared by the files that write the tenancy tables: the change counter and error wording.
+// Shared by the files that write the tenancy tables: the change counter every host watches.
 // Private to core/tenancy.
 #pragma once
 
@@ -25,8 +25,5 @@ inline void bump_version(soci::session& session, db::Backend backend) {
                                          "NOTIFY calyx_tenancy");
   if (!ran) throw soci::soci_error(ran.error().message());
 }
-
-// The failure of a step, with the database's message.
-inline Error db_error(const std::exception& e, std::string_view step) { return Error::failed(step, e); }
 
 }  // namespace calyx::tenancy

@@ -45,7 +45,7 @@ Result<std::int64_t> Tenancy::version() {
     lease->session() << "SELECT version FROM calyx_tenancy_version WHERE id = 1", soci::into(version);
     return static_cast<std::int64_t>(version);
   } catch (const std::exception& e) {
-    return db_error(e, "reading the tenancy version");
+    return Error::failed("reading the tenancy version", e);
   }
 }
 
@@ -121,7 +121,7 @@ Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
       if (auto it = by_id.find(tenant_id); it != by_id.end()) it->second->modules.push_back(text);
     }
   } catch (const std::exception& e) {
-    return db_error(e, "listing tenants");
+    return Error::failed("listing tenants", e);
   }
   return tenants;
 }
@@ -150,7 +150,7 @@ Result<Tenant> Tenancy::create(const NewTenant& spec) {
   }
   std::sort(tenant->modules.begin(), tenant->modules.end());  // as listed
   std::string data = fmt::format(R"({{"tenant":"{}"}})", tenant->slug);
-  if (auto hooked = run_hook(*tenant, "tenant_created", data); !hooked) {
+  if (auto hooked = fire_hook(*tenant, "tenant_created", data); !hooked) {
     spdlog::warn("tenant_created hook for {}: {}", tenant->slug, hooked.error().message());
   }
   return tenant;
@@ -281,7 +281,7 @@ Result<Tenant> Tenancy::create_record(const NewTenant& spec) {
       tx.commit();
     } catch (const std::exception& e) {
       if (created_file) std::filesystem::remove(*created_file);
-      return db_error(e, "step 'tenant record'");
+      return Error::failed("step 'tenant record'", e);
     }
   }
   spdlog::info("tenant {} created ({}, {})", spec.slug, to_string(spec.isolation), location);
@@ -303,7 +303,7 @@ Result<bool> Tenancy::slug_taken(std::string_view slug) {
     lease->session() << "SELECT COUNT(*) FROM calyx_tenants WHERE slug = :slug", soci::use(text), soci::into(taken);
     return taken > 0;
   } catch (const std::exception& e) {
-    return db_error(e, "looking up the slug");
+    return Error::failed("looking up the slug", e);
   }
 }
 
@@ -324,7 +324,7 @@ Status Tenancy::set_status(std::string_view slug, TenantStatus status) {
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return db_error(e, "updating the tenant");
+    return Error::failed("updating the tenant", e);
   }
 }
 
@@ -368,7 +368,24 @@ Status Tenancy::set_support_email(std::string_view slug, std::string_view email)
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return db_error(e, "changing the support address");
+    return Error::failed("changing the support address", e);
+  }
+}
+
+Status Tenancy::set_org(std::string_view slug, std::int64_t org_id) {
+  auto tenant = find(slug);
+  if (!tenant) return tenant.error();
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    db::Transaction tx(*lease);
+    long long org = org_id, id = tenant->id;
+    lease->session() << "UPDATE calyx_tenants SET org_id = :o WHERE id = :t", soci::use(org), soci::use(id);
+    bump_version(lease->session(), host_.backend());
+    tx.commit();
+    return Ok{};
+  } catch (const std::exception& e) {
+    return Error::failed("assigning the tenant to its org", e);
   }
 }
 
@@ -386,7 +403,7 @@ Status Tenancy::set_signup(std::string_view slug, bool allowed) {
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return db_error(e, "changing sign-up");
+    return Error::failed("changing sign-up", e);
   }
 }
 
@@ -424,7 +441,7 @@ Status Tenancy::remove(std::string_view slug, bool purge) {
   if (!tenant) return tenant.error();
   if (tenant->status != TenantStatus::deleted) {
     std::string data = fmt::format(R"({{"tenant":"{}","purge":{}}})", tenant->slug, purge);
-    if (auto hooked = run_hook(*tenant, "tenant_deleted", data); !hooked) {
+    if (auto hooked = fire_hook(*tenant, "tenant_deleted", data); !hooked) {
       spdlog::warn("tenant_deleted hook for {}: {}", tenant->slug, hooked.error().message());
     }
   }
@@ -442,7 +459,7 @@ Status Tenancy::remove(std::string_view slug, bool purge) {
       if (auto ok = shared_rows::purge_tenant(*shared, tenant->id); !ok) return ok.error();
       tx.commit();
     } catch (const std::exception& e) {
-      return db_error(e, "deleting the tenant's shared rows");
+      return Error::failed("deleting the tenant's shared rows", e);
     }
   }
   if (tenant->isolation != Isolation::shared) {
@@ -473,7 +490,7 @@ Status Tenancy::remove(std::string_view slug, bool purge) {
     bump_version(s, host_.backend());
     tx.commit();
   } catch (const std::exception& e) {
-    return db_error(e, "purging the tenant");
+    return Error::failed("purging the tenant", e);
   }
   if (tenant->isolation == Isolation::isolated && host_.backend() == db::Backend::sqlite) {
     std::error_code ignored;

@@ -54,12 +54,12 @@ Status Tenancy::migrate_module(const Tenant& tenant, const modules::DataScope& s
     if (!report) return report.error();
     tx.commit();
   } catch (const std::exception& e) {
-    return db_error(e, fmt::format("{} migrations", module.code));
+    return Error::failed(fmt::format("{} migrations", module.code), e);
   }
   return Ok{};
 }
 
-Status Tenancy::run_hook(const Tenant& tenant, std::string_view point, const std::string& data) {
+Status Tenancy::fire_hook(const Tenant& tenant, std::string_view point, const std::string& data) {
   auto scope = data_scope(tenant);
   if (!scope) return scope.error();
   std::set<std::string, std::less<>> active(tenant.modules.begin(), tenant.modules.end());
@@ -128,12 +128,12 @@ Result<std::vector<std::string>> Tenancy::enable_for(Tenant& target, std::string
       bump_version(lease->session(), host_.backend());
       tx.commit();
     } catch (const std::exception& e) {
-      return db_error(e, fmt::format("enabling '{}': step 'subscription'", module->code));
+      return Error::failed(fmt::format("enabling '{}': step 'subscription'", module->code), e);
     }
     tenant->modules.push_back(module->code);
     enabled.push_back(module->code);
     std::string data = fmt::format(R"({{"tenant":"{}","module":"{}"}})", tenant->slug, module->code);
-    if (auto hooked = run_hook(*tenant, "module_enabled", data); !hooked) {
+    if (auto hooked = fire_hook(*tenant, "module_enabled", data); !hooked) {
       spdlog::warn("module_enabled hook for {} on {}: {}", module->code, tenant->slug, hooked.error().message());
     }
   }
@@ -183,11 +183,11 @@ Status Tenancy::disable_module(std::string_view slug, std::string_view code, boo
     bump_version(lease->session(), host_.backend());
     tx.commit();
   } catch (const std::exception& e) {
-    return db_error(e, "disabling the module");
+    return Error::failed("disabling the module", e);
   }
   tenant->modules.erase(std::remove(tenant->modules.begin(), tenant->modules.end(), code), tenant->modules.end());
   std::string data = fmt::format(R"({{"tenant":"{}","module":"{}","purged":{}}})", tenant->slug, code, purge);
-  if (auto hooked = run_hook(*tenant, "module_disabled", data); !hooked) {
+  if (auto hooked = fire_hook(*tenant, "module_disabled", data); !hooked) {
     spdlog::warn("module_disabled hook for {} on {}: {}", code, tenant->slug, hooked.error().message());
   }
   return Ok{};

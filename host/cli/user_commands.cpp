@@ -198,10 +198,8 @@ int org_command(const std::string& config_file, const OrgArgs& args) {
     return 0;
   }
   if (args.action == "tenant") {
-    auto tenant = (*host)->tenancy->find(args.tenant);
-    if (!tenant) return fail(tenant.error().message());
-    if (auto ok = orgs.assign_tenant(org->id, tenant->id); !ok) return fail(ok.error().message());
-    std::printf("tenant %s belongs to org %s\n", tenant->slug.c_str(), org->slug.c_str());
+    if (auto ok = (*host)->tenancy->set_org(args.tenant, org->id); !ok) return fail(ok.error().message());
+    std::printf("tenant %s belongs to org %s\n", args.tenant.c_str(), org->slug.c_str());
     return 0;
   }
   // invite, or resend
@@ -219,18 +217,15 @@ int org_command(const std::string& config_file, const OrgArgs& args) {
       }
     }
   }
-  std::string link = fmt::format("http://{}/invitation?token={}", host_name, invitation->token);
-  auto queued = (*host)->outbox->enqueue(
-      {0, std::nullopt, invitation->email, "no-reply@" + (*host)->settings.base_domain,
-       fmt::format("You are invited to join {}", org->name),
-       fmt::format("You are invited to join {} as {}. Accept or decline within 7 days:\n{}\n", org->name,
-                   orgs::to_string(invitation->role), link),
-       "", ""});
+  std::string base_url = "http://" + host_name;
+  auto queued = (*host)->outbox->enqueue(orgs::invitation_email(*invitation, org->name, "", base_url,
+                                                                "no-reply@" + (*host)->settings.base_domain, std::nullopt));
   if (!queued) return fail(queued.error().message());
   (*host)->audit->record({0, "", "system", std::nullopt, std::nullopt, std::nullopt,
                           args.id ? "invitation.resent" : "invitation.sent", invitation->email,
                           fmt::format(R"({{"org":"{}"}})", org->slug), ""});
-  std::printf("invited %s to %s: %s\n", invitation->email.c_str(), org->slug.c_str(), link.c_str());
+  std::printf("invited %s to %s: %s/invitation?token=%s\n", invitation->email.c_str(), org->slug.c_str(), base_url.c_str(),
+              invitation->token.c_str());
   return 0;
 }
 

@@ -55,13 +55,8 @@ http::Response SessionPages::forgot_password(const http::Request& request, const
 
 http::Response SessionPages::reset_password(const http::Request& request, const http::RequestContext& context,
                                             const tenancy::Tenant& tenant) {
-  std::string_view target = request.target();
-  std::string token = request.method() == http::bhttp::verb::post
-                          ? form_field(request.body(), "token").value_or("")
-                          : form_field(target.substr(target.find('?') == std::string_view::npos ? target.size()
-                                                                                                : target.find('?') + 1),
-                                       "token")
-                                .value_or("");
+  std::string token = request.method() == http::bhttp::verb::post ? form_field(request.body(), "token").value_or("")
+                                                                   : query_field(request, "token");
   std::string fields = fmt::format(
       R"(<input type="hidden" name="token" value="{}">
 <p><label for="password">New password</label> <input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>)",
@@ -139,9 +134,7 @@ http::Response SessionPages::register_page(const http::Request& request, const h
 
 http::Response SessionPages::confirm(const http::Request& request, const http::RequestContext& context,
                                      const tenancy::Tenant& tenant) {
-  std::string_view target = request.target();
-  auto query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
-  auto user = services_.accounts.confirm_email(form_field(query, "token").value_or(""));
+  auto user = services_.accounts.confirm_email(query_field(request, "token"));
   if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), tenant.name);
   services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "user.email_confirmed", user->email, "{}",
                           context.remote_address});
@@ -278,6 +271,19 @@ http::Response SessionPages::security(const http::Request& request, const http::
          : fmt::format(R"(<h2>Two-factor sign-in</h2><p>Two-factor sign-in is <strong>off</strong>.</p><form method="post" action="/account/security">{}<input type="hidden" name="action" value="begin"><p><button type="submit">Set up two-factor sign-in</button></p></form>)",
                        csrf);
   return render(notice + two_factor + account_forms);
+}
+
+http::Response SessionPages::email_change_link(const http::Request& request, const http::RequestContext& context,
+                                               const tenancy::Tenant& tenant) {
+  auto user = services_.accounts.finish_email_change(query_field(request, "token"));
+  if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), tenant.name);
+  services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "account.email_changed", user->email, "{}",
+                          context.remote_address});
+  return http::make_response(request, status::ok,
+                             page_html("Email changed", tenant.name,
+                                       fmt::format("<h1>Email changed</h1><p>Your account now uses {}.</p>",
+                                                   escape_html(user->email))),
+                             "text/html; charset=utf-8");
 }
 
 }  // namespace calyx::web

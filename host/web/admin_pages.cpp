@@ -134,12 +134,8 @@ http::Response SessionPages::org_page(const http::Request& request, const http::
     } catch (const std::exception&) {
     }
     auto mail_invitation = [&](const orgs::Invitation& inv) {
-      return services_.outbox.enqueue(
-          {0, tenant.id, inv.email, sender(tenant), fmt::format("You are invited to join {}", org_name),
-           fmt::format("{} invites you to join {} as {}. Accept or decline within 7 days:\n{}/invitation?token={}\n",
-                       user.name.empty() ? user.email : user.name, org_name, orgs::to_string(inv.role),
-                       tenant_url(request, tenant), inv.token),
-           "", ""});
+      return services_.outbox.enqueue(orgs::invitation_email(inv, org_name, user.name.empty() ? user.email : user.name,
+                                                             tenant_url(request, tenant), sender(tenant), tenant.id));
     };
     Result<orgs::Invitation> outcome = Error::invalid_argument("unknown action");
     if (action == "invite") {
@@ -207,10 +203,8 @@ http::Response SessionPages::org_page(const http::Request& request, const http::
 http::Response SessionPages::invitation(const http::Request& request, const http::RequestContext& context,
                                         const tenancy::Tenant& tenant, const Visitor& visitor) {
   if (!services_.orgs) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
-  std::string_view target = request.target();
-  auto query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
   bool post = request.method() == http::bhttp::verb::post;
-  std::string token = post ? form_field(request.body(), "token").value_or("") : form_field(query, "token").value_or("");
+  std::string token = post ? form_field(request.body(), "token").value_or("") : query_field(request, "token");
   auto invitation = services_.orgs->invitation(token);
   if (!invitation) return error_page(request, status::forbidden, "Invitation not valid", invitation.error().message(), tenant.name);
   if (!visitor.session) {
@@ -249,22 +243,11 @@ http::Response SessionPages::invitation(const http::Request& request, const http
   }
   std::string body = fmt::format(
       R"(<h1>Join {0}</h1><p>{1} is invited to join {0} as {2}.</p>
-<form method="post" action="/invitation"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="accept"><button type="submit">Accept</button></form>
-<form method="post" action="/invitation"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="reject"><button type="submit">Decline</button></form>)",
+<form method="post" action="/invitation"><input type="hidden" name="_csrf" value="{4}"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="accept"><button type="submit">Accept</button></form>
+<form method="post" action="/invitation"><input type="hidden" name="_csrf" value="{4}"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="reject"><button type="submit">Decline</button></form>)",
       escape_html(org_name), escape_html(invitation->email), invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
-      escape_html(token));
-  auto response = http::make_response(request, status::ok, page_html("Invitation", tenant.name, body), "text/html; charset=utf-8");
-  response.body() = [&] {
-    // Signed-in forms carry the session's CSRF token.
-    std::string html = response.body(), field = R"(<input type="hidden" name="_csrf" value=")" + visitor.session->csrf_token + R"(">)";
-    for (std::size_t at = html.find("<form"); at != std::string::npos; at = html.find("<form", at + 5)) {
-      auto end = html.find('>', at);
-      html.insert(end + 1, field);
-    }
-    return html;
-  }();
-  response.prepare_payload();
-  return response;
+      escape_html(token), visitor.session->csrf_token);
+  return http::make_response(request, status::ok, page_html("Invitation", tenant.name, body), "text/html; charset=utf-8");
 }
 
 }  // namespace calyx::web

@@ -213,18 +213,7 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   if (path == "/admin/impersonate") return impersonation(request, context, tenant, visitor, false);
   if (path == "/admin/impersonate/stop") return impersonation(request, context, tenant, visitor, true);
   if (path == "/confirm") return confirm(request, context, tenant);
-  if (path == "/account/email") {
-    std::string_view query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
-    auto user = services_.accounts.finish_email_change(form_field(query, "token").value_or(""));
-    if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), tenant.name);
-    services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "account.email_changed", user->email, "{}",
-                            context.remote_address});
-    return http::make_response(request, status::ok,
-                               page_html("Email changed", tenant.name,
-                                         fmt::format("<h1>Email changed</h1><p>Your account now uses {}.</p>",
-                                                     escape_html(user->email))),
-                               "text/html; charset=utf-8");
-  }
+  if (path == "/account/email") return email_change_link(request, context, tenant);
   if (path == "/invitation") return invitation(request, context, tenant, visitor);
   if (path == "/org") return org_page(request, context, tenant, visitor);
   if (path == "/sign-in/code") return second_factor(request, context, tenant);
@@ -234,8 +223,7 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   if (request.method() != http::bhttp::verb::get && request.method() != http::bhttp::verb::head) {
     return error_page(request, status::method_not_allowed, "Not allowed", "Use the sign-in form.", tenant.name);
   }
-  std::string next;
-  if (auto q = target.find('?'); q != std::string_view::npos) next = form_field(target.substr(q + 1), "next").value_or("");
+  std::string next = query_field(request, "next");
   return sign_in_page(request, tenant, "", "", safe_next(next), status::ok);
 }
 

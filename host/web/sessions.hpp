@@ -82,6 +82,8 @@ class SessionPages {
                           const Visitor& visitor);
   http::Response invitation(const http::Request& request, const http::RequestContext& context,
                             const tenancy::Tenant& tenant, const Visitor& visitor);
+  http::Response email_change_link(const http::Request& request, const http::RequestContext& context,
+                                   const tenancy::Tenant& tenant);
   http::Response confirm(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant);
   http::Response pin_sign_in(const http::Request& request, const http::RequestContext& context,
                              const tenancy::Tenant& tenant);

@@ -148,7 +148,9 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
     if (auto refused = sessions_->check_csrf(request, visitor, *tenant)) return std::move(*refused);
     if (SessionPages::handles(path)) return sessions_->handle(request, context, *tenant, visitor);
   }
-  modules::CallUser user = call_user(*tenant, visitor);
+  // Who is asking, read once: the membership serves the authorization and the module's view of the user.
+  authz::Subject who = subject(*tenant, visitor);
+  modules::CallUser user = call_user(*tenant, visitor, who);
   if (path == "/" && (request.method() == http::bhttp::verb::get || request.method() == http::bhttp::verb::head)) {
     return tenant_home(request, *tenant, user, visitor);
   }
@@ -162,7 +164,8 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
     return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant->name);
   }
   if (!match->target.route->is_public()) {
-    auto decision = authorize(*tenant, visitor, match->target.module->code, match->target.route->permission);
+    auto decision = authz::authorize(who, tenancy_.registry(), tenant->modules, match->target.module->code,
+                                     match->target.route->permission);
     if (!decision) {
       if (!visitor.session) {
         if (request.method() == http::bhttp::verb::get) {
@@ -180,11 +183,6 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
   return run_module(request, *tenant, *match, user, visitor);
 }
 
-authz::Decision TenantFront::authorize(const tenancy::Tenant& tenant, const Visitor& visitor, std::string_view module,
-                                       std::string_view permission) {
-  return authz::authorize(subject(tenant, visitor), tenancy_.registry(), tenant.modules, module, permission);
-}
-
 authz::Subject TenantFront::subject(const tenancy::Tenant& tenant, const Visitor& visitor) {
   authz::Subject subject;
   if (!visitor.session || !sessions_) return subject;
@@ -196,10 +194,9 @@ authz::Subject TenantFront::subject(const tenancy::Tenant& tenant, const Visitor
   return subject;
 }
 
-modules::CallUser TenantFront::call_user(const tenancy::Tenant& tenant, const Visitor& visitor) {
+modules::CallUser TenantFront::call_user(const tenancy::Tenant& tenant, const Visitor& visitor, const authz::Subject& who) {
   modules::CallUser user;
   if (!visitor.session) return user;
-  auto who = subject(tenant, visitor);
   user.id = visitor.session->user.id;
   user.email = visitor.session->user.email;
   user.name = visitor.session->user.name;

@@ -32,9 +32,7 @@ class TenantFront {
   http::Response run_module(const http::Request& request, const tenancy::Tenant& tenant, const modules::RouteMatch& match,
                             const modules::CallUser& user, const Visitor& visitor);
   authz::Subject subject(const tenancy::Tenant& tenant, const Visitor& visitor);
-  authz::Decision authorize(const tenancy::Tenant& tenant, const Visitor& visitor, std::string_view module,
-                            std::string_view permission);
-  modules::CallUser call_user(const tenancy::Tenant& tenant, const Visitor& visitor);
+  modules::CallUser call_user(const tenancy::Tenant& tenant, const Visitor& visitor, const authz::Subject& who);
 
   host::TenantDirectory& directory_;
   tenancy::Tenancy& tenancy_;

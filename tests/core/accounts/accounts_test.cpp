@@ -177,7 +177,7 @@ TEST_CASE("orgs: members, the last admin, invitations sent, resent, revoked, acc
     CHECK(orgs.set_role(org->id, ann.id, orgs::OrgRole::member).error().message() == "the last admin of an org cannot be demoted");
     CHECK(orgs.remove_member(org->id, ann.id).error().message() == "the last admin of an org cannot be removed");
     auto tenant = world.create("initech-hq");
-    REQUIRE(orgs.assign_tenant(org->id, tenant.id).ok());
+    REQUIRE(world.tenants->set_org("initech-hq", org->id).ok());
     CHECK(world.reload("initech-hq").org_id == org->id);
 
     auto first = orgs.invite(org->id, "Bob@Example.com", orgs::OrgRole::member, ann.id);

@@ -558,7 +558,7 @@ TEST_CASE("an org's admins invite, resend and revoke from the org page; others m
     FrontWorld world(database);
     People people(world);
     auto org = world.orgs->create("acme-corp", "Acme Corp", people.outsider).value();
-    REQUIRE(world.orgs->assign_tenant(org.id, world.tenancy->find("acme")->id).ok());
+    REQUIRE(world.tenancy->set_org("acme", org.id).ok());
     REQUIRE(world.eventually("acme.localhost", "/org", 303));  // the running host knows acme's org now
 
     Browser viewer(world, "acme.localhost");

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <calyx/db/pool.hpp>
+#include <calyx/mail/outbox.hpp>
 #include <calyx/result.hpp>
 
 #include <cstdint>
@@ -39,6 +40,11 @@ struct Invitation {
   std::string token;   // only when just issued (to be mailed); never stored
 };
 
+// The email carrying an invitation's link (`base_url` + /invitation?token=…). `inviter` names who invites (empty:
+// an operator's command).
+mail::Message invitation_email(const Invitation& invitation, std::string_view org_name, std::string_view inviter,
+                               std::string_view base_url, std::string from, std::optional<std::int64_t> tenant_id);
+
 class Orgs {
  public:
   explicit Orgs(db::ConnectionPool& host);
@@ -51,8 +57,6 @@ class Orgs {
   Result<std::optional<OrgRole>> role_of(std::int64_t org_id, std::int64_t user_id);
   Status set_role(std::int64_t org_id, std::int64_t user_id, OrgRole role);
   Status remove_member(std::int64_t org_id, std::int64_t user_id);
-  // Tenants belong to an org.
-  Status assign_tenant(std::int64_t org_id, std::int64_t tenant_id);
 
   // `invited_by` 0: the system (an operator's command).
   Result<Invitation> invite(std::int64_t org_id, std::string_view email, OrgRole role, std::int64_t invited_by);

@@ -70,12 +70,12 @@ class Tenancy {
   Result<Tenant> find(std::string_view slug);
   Status set_status(std::string_view slug, TenantStatus status);
   Status set_signup(std::string_view slug, bool allowed);
+  // The organization that owns the tenant.
+  Status set_org(std::string_view slug, std::int64_t org_id);
   // The address the tenant's emails come from (empty: the platform's no-reply address).
   Status set_support_email(std::string_view slug, std::string_view email);
   // Runs hook `point` with `data_json` for the tenant's modules (e.g. user_created when someone joins).
-  Status fire_hook(const Tenant& tenant, std::string_view point, const std::string& data_json) {
-    return run_hook(tenant, point, data_json);
-  }
+  Status fire_hook(const Tenant& tenant, std::string_view point, const std::string& data_json);
   // Soft delete (status deleted, data kept) or, with `purge`, removes the tenant's data and records. Fires
   // tenant_deleted first, while the tenant's modules can still reach its data.
   Status remove(std::string_view slug, bool purge);
@@ -117,7 +117,6 @@ class Tenancy {
   Status record_migrated(const Tenant& tenant, const modules::ModuleInfo& module);
   Status prepare_schema(db::Lease& lease, const std::string& schema, bool shared);
   migrations::Scope migration_scope(const Tenant& tenant, const modules::DataScope& data, const std::string& component);
-  Status run_hook(const Tenant& tenant, std::string_view point, const std::string& data);
   Result<Tenant> create_record(const NewTenant& spec);
   Result<bool> slug_taken(std::string_view slug);
   // Enables `code` (and its dependencies) for `tenant`, adding them to tenant.modules.
