@@ -11,6 +11,13 @@ function(calyx_embed_files target function dir)
   endforeach()
   file(GLOB_RECURSE files CONFIGURE_DEPENDS ${patterns})
   list(SORT files)
+  calyx_embed_built_files(${target} ${function} ${dir} ${files})
+endfunction()
+
+# calyx_embed_built_files(<target> <function> <dir> <file>...): the same for files a build step makes (named
+# one by one, since they do not exist when CMake configures).
+function(calyx_embed_built_files target function dir)
+  set(files ${ARGN})
   set(output ${CMAKE_CURRENT_BINARY_DIR}/${function}.cpp)
   add_custom_command(
     OUTPUT ${output}

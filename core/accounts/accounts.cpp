@@ -6,6 +6,7 @@
 #include <calyx/db/dialect.hpp>
 
 #include <calyx/clock.hpp>
+#include <calyx/i18n/i18n.hpp>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -20,7 +21,7 @@ namespace {
 
 constexpr const char* kUserColumns =
     "id, email, name, status, platform_admin, COALESCE(confirmed_at, ''), COALESCE(last_sign_in_at, ''), "
-    "COALESCE(last_sign_in_ip, ''), created_at";
+    "COALESCE(last_sign_in_ip, ''), created_at, locale";
 
 // Reads one user row selected by `where` (with one bound value).
 template <typename Value>
@@ -36,7 +37,7 @@ Result<User> read_user(db::ConnectionPool& pool, const std::string& where, Value
     lease->session() << std::string("SELECT ") + kUserColumns + " FROM calyx_users WHERE " + where,
         soci::into(id, found), soci::into(u.email), soci::into(u.name), soci::into(status), soci::into(admin),
         soci::into(u.confirmed_at), soci::into(u.last_sign_in_at), soci::into(u.last_sign_in_ip),
-        soci::into(u.created_at), soci::use(value);
+        soci::into(u.created_at), soci::into(u.locale), soci::use(value);
     if (found != soci::i_ok) return Error::not_found("no such user");
     u.id = id;
     u.platform_admin = admin != 0;
@@ -132,6 +133,25 @@ Status Accounts::set_status(std::int64_t user_id, UserStatus status) {
     return Ok{};
   } catch (const std::exception& e) {
     return Error::failed("changing the user's status", e);
+  }
+}
+
+Status Accounts::set_locale(std::int64_t user_id, std::string_view locale) {
+  if (!locale.empty() && !i18n::supported(locale)) {
+    return Error::invalid_argument(fmt::format("'{}' is not a supported language ({})", locale, i18n::supported_list()));
+  }
+  auto lease = host_.acquire();
+  if (!lease) return lease.error();
+  try {
+    std::string text(locale);
+    long long id = user_id;
+    soci::statement update = (lease->session().prepare << "UPDATE calyx_users SET locale = :l WHERE id = :id",
+                              soci::use(text), soci::use(id));
+    update.execute(true);
+    if (update.get_affected_rows() == 0) return Error::not_found("no such user");
+    return Ok{};
+  } catch (const std::exception& e) {
+    return Error::failed("changing the user's language", e);
   }
 }
 

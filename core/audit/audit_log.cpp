@@ -66,6 +66,8 @@ Result<std::vector<Entry>> AuditLog::query(const std::string& where, long long v
   return out;
 }
 
+Result<std::vector<Entry>> AuditLog::latest(std::size_t limit) { return query("id > :v", 0, limit); }
+
 Result<std::vector<Entry>> AuditLog::for_tenant(std::int64_t tenant_id, std::size_t limit) {
   return query("tenant_id = :v", tenant_id, limit);
 }

@@ -80,9 +80,14 @@ Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
     rows.exchange(soci::into(signup));
     rows.exchange(soci::into(org, org_indicator));
     rows.exchange(soci::into(t.support_email));
+    std::string theme;
+    int custom_js = 0;
+    rows.exchange(soci::into(theme));
+    rows.exchange(soci::into(custom_js));
+    rows.exchange(soci::into(t.locale));
     if (!slug.empty()) rows.exchange(soci::use(only, "slug"));
     db::dialect::prepare_once(rows, "SELECT id, slug, name, status, isolation, data_location, parent_id, created_at, "
-                                    "updated_at, allow_signup, org_id, support_email FROM calyx_tenants" + where +
+                                    "updated_at, allow_signup, org_id, support_email, theme, allow_custom_js, locale FROM calyx_tenants" + where +
                                     " ORDER BY slug");
     rows.execute();
     while (rows.fetch()) {
@@ -92,6 +97,9 @@ Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
       t.parent_id = parent_indicator == soci::i_ok ? std::optional<std::int64_t>(parent) : std::nullopt;
       t.allow_signup = signup != 0;
       t.org_id = org_indicator == soci::i_ok ? std::optional<std::int64_t>(org) : std::nullopt;
+      auto values = themes::from_json(theme);  // written only by set_theme, so always an object
+      t.theme = values ? std::move(*values) : themes::Values{};
+      t.allow_custom_js = custom_js != 0;
       tenants.push_back(t);
     }
     std::map<std::int64_t, Tenant*> by_id;
@@ -119,6 +127,33 @@ Result<std::vector<Tenant>> Tenancy::read_tenants(std::string_view slug) {
     subscriptions.execute();
     while (subscriptions.fetch()) {
       if (auto it = by_id.find(tenant_id); it != by_id.end()) it->second->modules.push_back(text);
+    }
+    // Themes inherit along the parent chain; a single tenant's ancestors are read for it.
+    std::map<std::int64_t, std::pair<std::optional<std::int64_t>, themes::Values>> ancestors;
+    for (const auto& tenant : tenants) ancestors[tenant.id] = {tenant.parent_id, tenant.theme};
+    for (auto& tenant : tenants) {
+      std::vector<const themes::Values*> chain{&tenant.theme};
+      std::optional<std::int64_t> parent_id = tenant.parent_id;
+      for (int depth = 0; parent_id && depth < 16; ++depth) {  // parents cannot form a cycle; the bound is a guard
+        auto it = ancestors.find(*parent_id);
+        if (it == ancestors.end()) {
+          long long wanted = *parent_id;
+          std::string theme_json;
+          soci::indicator grandparent_indicator = soci::i_null;
+          session << "SELECT parent_id, theme FROM calyx_tenants WHERE id = :id", soci::use(wanted),
+              soci::into(parent, grandparent_indicator), soci::into(theme_json);
+          if (!session.got_data()) break;
+          auto values = themes::from_json(theme_json);
+          it = ancestors
+                   .emplace(*parent_id, std::pair{grandparent_indicator == soci::i_ok ? std::optional<std::int64_t>(parent)
+                                                                                      : std::nullopt,
+                                                  values ? std::move(*values) : themes::Values{}})
+                   .first;
+        }
+        chain.push_back(&it->second.second);
+        parent_id = it->second.first;
+      }
+      tenant.effective_theme = themes::resolve(chain);
     }
   } catch (const std::exception& e) {
     return Error::failed("listing tenants", e);

@@ -3,6 +3,7 @@
 #include "cli/common.hpp"
 #include "http/server.hpp"
 #include "tenancy/tenant_directory.hpp"
+#include "web/assets.hpp"
 #include "web/platform_routes.hpp"
 #include "web/tenant_front.hpp"
 
@@ -34,12 +35,16 @@ int serve(const std::string& config_file) {
                               context.settings.base_domain, context.settings.mode == config::Mode::development,
                               context.tenancy.get(), context.orgs.get(),
                               context.settings.secure_cookies.value_or(context.settings.mode == config::Mode::production)});
+  web::AdminPages admin({*context.tenancy, *context.accounts, *context.memberships, *context.audit,
+                         [&directory] { (void)directory.refresh(); },
+                         context.settings.secure_cookies.value_or(context.settings.mode == config::Mode::production)});
   web::TenantFront front(
       directory, *context.tenancy,
-      [&](const http::Request& request) { return web::platform_page(request, *context.pool, info); }, &sessions);
+      [&](const http::Request& request) { return web::platform_page(request, *context.pool, info); }, &sessions, &admin);
 
   http::Router router;
   web::add_platform_routes(router, *context.pool);
+  web::add_asset_routes(router);
   router.set_fallback(http::Runs::on_worker, [&front](const http::Request& request, const http::RequestContext& ctx) {
     return front.handle(request, ctx);
   });

@@ -51,6 +51,9 @@ class TenantDirectory {
   };
   ApiResolution resolve_api(std::string_view slug, std::string_view authorization) const;
 
+  // The current snapshot (every tenant, as last loaded).
+  std::shared_ptr<const TenantSnapshot> snapshot() const { return snapshot_.load(); }
+
   // True when `host` is the platform's own address (the base domain itself, or an IP/localhost).
   bool is_platform_host(std::string_view host) const;
 

@@ -40,14 +40,14 @@ http::Response SessionPages::forgot_password(const http::Request& request, const
                      "works once, for an hour):\n{}\n\nIf it was not you, ignore this email.\n",
                      tenant.name, link),
          "", ""});
-    if (!queued) return error_page(request, status::service_unavailable, "Try again", queued.error().message(), tenant.name);
+    if (!queued) return error_page(request, status::service_unavailable, "Try again", queued.error().message(), &tenant);
   }
   services_.audit.record({0, "", "user", std::nullopt, std::nullopt, tenant.id, "password.reset_requested", email, "{}",
                           context.remote_address});
   // The same answer whether the account exists or not.
   return http::make_response(
       request, status::ok,
-      page_html("Check your email", tenant.name,
+      card_page(request, &tenant, "Check your email",
                 "<h1>Check your email</h1><p>If an account exists for that address, we sent it a link to choose a new "
                 "password.</p>"),
       "text/html; charset=utf-8");
@@ -85,7 +85,7 @@ http::Response SessionPages::reset_password(const http::Request& request, const 
 http::Response SessionPages::register_page(const http::Request& request, const http::RequestContext& context,
                                            const tenancy::Tenant& tenant) {
   if (!tenant.allow_signup) {
-    return error_page(request, status::not_found, "Page not found", "This workspace does not take sign-ups.", tenant.name);
+    return error_page(request, status::not_found, "Page not found", "This workspace does not take sign-ups.", &tenant);
   }
   constexpr std::string_view kFields = R"(<p><label for="name">Name</label> <input id="name" name="name" autocomplete="name"></p>
 <p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="email" required></p>
@@ -126,7 +126,7 @@ http::Response SessionPages::register_page(const http::Request& request, const h
                                     "", ""});
   }
   return http::make_response(request, status::ok,
-                             page_html("Check your email", tenant.name,
+                             card_page(request, &tenant, "Check your email",
                                        "<h1>Check your email</h1><p>We sent a link to that address. Follow it to "
                                        "confirm your account, then sign in.</p>"),
                              "text/html; charset=utf-8");
@@ -135,11 +135,11 @@ http::Response SessionPages::register_page(const http::Request& request, const h
 http::Response SessionPages::confirm(const http::Request& request, const http::RequestContext& context,
                                      const tenancy::Tenant& tenant) {
   auto user = services_.accounts.confirm_email(query_field(request, "token"));
-  if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), tenant.name);
+  if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), &tenant);
   services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "user.email_confirmed", user->email, "{}",
                           context.remote_address});
   return http::make_response(request, status::ok,
-                             page_html("Email confirmed", tenant.name,
+                             card_page(request, &tenant, "Email confirmed",
                                        R"(<h1>Email confirmed</h1><p>Your account is ready. <a href="/sign-in">Sign in</a>.</p>)"),
                              "text/html; charset=utf-8");
 }
@@ -154,10 +154,7 @@ http::Response SessionPages::security(const http::Request& request, const http::
   const auto& user = visitor.session->user;
   auto csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
   auto render = [&](std::string body, status code = status::ok) {
-    auto response = http::make_response(request, code, page_html("Security", tenant.name, "<h1>Security</h1>" + body),
-                                        "text/html; charset=utf-8");
-    response.set(http::bhttp::field::cache_control, "no-store");
-    return response;
+    return app_page(request, tenant, visitor, "Security", "<h1>Security</h1>" + body, code);
   };
   auto code_form = [&](std::string_view action, std::string_view button) {
     return fmt::format(R"(<form method="post" action="/account/security">{}<input type="hidden" name="action" value="{}">
@@ -276,11 +273,11 @@ http::Response SessionPages::security(const http::Request& request, const http::
 http::Response SessionPages::email_change_link(const http::Request& request, const http::RequestContext& context,
                                                const tenancy::Tenant& tenant) {
   auto user = services_.accounts.finish_email_change(query_field(request, "token"));
-  if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), tenant.name);
+  if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), &tenant);
   services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "account.email_changed", user->email, "{}",
                           context.remote_address});
   return http::make_response(request, status::ok,
-                             page_html("Email changed", tenant.name,
+                             card_page(request, &tenant, "Email changed",
                                        fmt::format("<h1>Email changed</h1><p>Your account now uses {}.</p>",
                                                    escape_html(user->email))),
                              "text/html; charset=utf-8");

@@ -19,7 +19,7 @@ using namespace session_forms;
 http::Response SessionPages::admin_users(const http::Request& request, const http::RequestContext& context,
                                          const tenancy::Tenant& tenant, const Visitor& visitor) {
   if (!visitor.session || !visitor.session->user.platform_admin || visitor.session->impersonator_id) {
-    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", &tenant);
   }
   const auto& admin = visitor.session->user;
   std::string notice;
@@ -40,7 +40,7 @@ http::Response SessionPages::admin_users(const http::Request& request, const htt
     }
   }
   auto users = services_.accounts.list_users();
-  if (!users) return error_page(request, status::service_unavailable, "Users", users.error().message(), tenant.name);
+  if (!users) return error_page(request, status::service_unavailable, "Users", users.error().message(), &tenant);
   std::string rows;
   std::string csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
   for (const auto& u : *users) {
@@ -61,19 +61,17 @@ http::Response SessionPages::admin_users(const http::Request& request, const htt
       "<h1>Users</h1>{}<table><thead><tr><th scope=\"col\">Email</th><th scope=\"col\">Name</th><th scope=\"col\">Status</th>"
       "<th scope=\"col\">Role</th><th scope=\"col\">Actions</th></tr></thead><tbody>{}</tbody></table>",
       notice, rows);
-  auto response = http::make_response(request, status::ok, page_html("Users", tenant.name, body), "text/html; charset=utf-8");
-  response.set(http::bhttp::field::cache_control, "no-store");
-  return response;
+  return app_page(request, tenant, visitor, "Users", body);
 }
 
 http::Response SessionPages::impersonation(const http::Request& request, const http::RequestContext& context,
                                            const tenancy::Tenant& tenant, const Visitor& visitor, bool stop) {
   if (request.method() != http::bhttp::verb::post || !visitor.session) {
-    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", &tenant);
   }
   if (stop) {
     if (!visitor.session->impersonator_id) {
-      return error_page(request, status::bad_request, "Not impersonating", "You are not impersonating anyone.", tenant.name);
+      return error_page(request, status::bad_request, "Not impersonating", "You are not impersonating anyone.", &tenant);
     }
     (void)services_.accounts.sign_out(visitor.token);
     services_.audit.record({0, "", "impersonator", visitor.session->user.id, visitor.session->impersonator_id, tenant.id,
@@ -87,13 +85,13 @@ http::Response SessionPages::impersonation(const http::Request& request, const h
     return response;
   }
   if (visitor.session->impersonator_id) {
-    return error_page(request, status::forbidden, "Not allowed", "Stop impersonating first.", tenant.name);
+    return error_page(request, status::forbidden, "Not allowed", "Stop impersonating first.", &tenant);
   }
   std::string email = form_field(request.body(), "email").value_or("");
   auto session = services_.accounts.impersonate(visitor.session->user, email, tenant.id, context.remote_address,
                                                 std::string(request[http::bhttp::field::user_agent]));
   if (!session) {
-    return error_page(request, status::forbidden, "Not allowed", session.error().message(), tenant.name);
+    return error_page(request, status::forbidden, "Not allowed", session.error().message(), &tenant);
   }
   services_.audit.record({0, "", "admin", visitor.session->user.id, std::nullopt, tenant.id, "impersonation.start",
                           session->user.email, "{}", context.remote_address});
@@ -107,7 +105,7 @@ http::Response SessionPages::impersonation(const http::Request& request, const h
 http::Response SessionPages::org_page(const http::Request& request, const http::RequestContext& context,
                                       const tenancy::Tenant& tenant, const Visitor& visitor) {
   auto not_found = [&] {
-    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", &tenant);
   };
   if (!services_.orgs || !tenant.org_id) return not_found();
   if (!visitor.session) {
@@ -118,7 +116,7 @@ http::Response SessionPages::org_page(const http::Request& request, const http::
   const auto& user = visitor.session->user;
   auto role = services_.orgs->role_of(*tenant.org_id, user.id);
   bool admin = (role && *role && **role == orgs::OrgRole::admin) || user.platform_admin;
-  if (!admin) return error_page(request, status::forbidden, "Not allowed", "Only the organization's admins manage it.", tenant.name);
+  if (!admin) return error_page(request, status::forbidden, "Not allowed", "Only the organization's admins manage it.", &tenant);
   auto orgs_list = services_.orgs->list();
   std::string org_name = "Organization";
   for (const auto& org : orgs_list ? *orgs_list : std::vector<orgs::Org>{}) {
@@ -195,18 +193,16 @@ http::Response SessionPages::org_page(const http::Request& request, const http::
 <p><label for="invite-role">Role</label> <select id="invite-role" name="role"><option value="member">Member</option><option value="admin">Admin</option></select></p>
 <p><button type="submit">Invite</button></p></form>)",
       escape_html(org_name), notice, members, invitations, csrf);
-  auto response = http::make_response(request, status::ok, page_html(org_name, tenant.name, body), "text/html; charset=utf-8");
-  response.set(http::bhttp::field::cache_control, "no-store");
-  return response;
+  return app_page(request, tenant, visitor, org_name, body);
 }
 
 http::Response SessionPages::invitation(const http::Request& request, const http::RequestContext& context,
                                         const tenancy::Tenant& tenant, const Visitor& visitor) {
-  if (!services_.orgs) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  if (!services_.orgs) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", &tenant);
   bool post = request.method() == http::bhttp::verb::post;
   std::string token = post ? form_field(request.body(), "token").value_or("") : query_field(request, "token");
   auto invitation = services_.orgs->invitation(token);
-  if (!invitation) return error_page(request, status::forbidden, "Invitation not valid", invitation.error().message(), tenant.name);
+  if (!invitation) return error_page(request, status::forbidden, "Invitation not valid", invitation.error().message(), &tenant);
   if (!visitor.session) {
     auto response = http::make_response(request, status::see_other, "");
     response.set(http::bhttp::field::location, "/sign-in?next=/invitation%3Ftoken%3D" + token);
@@ -222,11 +218,11 @@ http::Response SessionPages::invitation(const http::Request& request, const http
     std::string action = form_field(request.body(), "action").value_or("");
     if (action == "accept") {
       auto accepted = services_.orgs->accept(token, user.id, user.email);
-      if (!accepted) return error_page(request, status::forbidden, "Invitation not accepted", accepted.error().message(), tenant.name);
+      if (!accepted) return error_page(request, status::forbidden, "Invitation not accepted", accepted.error().message(), &tenant);
       services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.accepted",
                               invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
       return http::make_response(request, status::ok,
-                                 page_html("Welcome", tenant.name,
+                                 card_page(request, &tenant, "Welcome",
                                            fmt::format("<h1>Welcome</h1><p>You are now {} of {}.</p>",
                                                        invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
                                                        escape_html(org_name))),
@@ -237,7 +233,7 @@ http::Response SessionPages::invitation(const http::Request& request, const http
       services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.rejected",
                               invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
       return http::make_response(request, status::ok,
-                                 page_html("Invitation declined", tenant.name, "<h1>Invitation declined</h1>"),
+                                 card_page(request, &tenant, "Invitation declined", "<h1>Invitation declined</h1>"),
                                  "text/html; charset=utf-8");
     }
   }
@@ -247,7 +243,7 @@ http::Response SessionPages::invitation(const http::Request& request, const http
 <form method="post" action="/invitation"><input type="hidden" name="_csrf" value="{4}"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="reject"><button type="submit">Decline</button></form>)",
       escape_html(org_name), escape_html(invitation->email), invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
       escape_html(token), visitor.session->csrf_token);
-  return http::make_response(request, status::ok, page_html("Invitation", tenant.name, body), "text/html; charset=utf-8");
+  return http::make_response(request, status::ok, card_page(request, &tenant, "Invitation", body), "text/html; charset=utf-8");
 }
 
 }  // namespace calyx::web

@@ -2,6 +2,7 @@
 // every session page.
 #include "web/sessions.hpp"
 
+#include "web/admin_ui.hpp"
 #include "web/session_forms.hpp"
 #include "web/tenant_front.hpp"
 
@@ -107,6 +108,12 @@ std::string SessionPages::cookie(std::string_view name, std::string_view value, 
   return make_cookie(name, value, extra, services_.secure_cookies);
 }
 
+http::Response SessionPages::app_page(const http::Request& request, const tenancy::Tenant& tenant, const Visitor& visitor,
+                                      std::string_view title, std::string_view main, status code) {
+  Frame frame = frame_builder_ ? frame_builder_(request, tenant, visitor) : plain_frame(request, &tenant, &visitor);
+  return page_response(request, code, frame, Layout::app, title, main);
+}
+
 Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenant& tenant) {
   Visitor visitor;
   std::string token = cookie_value(request, kSessionCookie);
@@ -145,16 +152,16 @@ http::Response SessionPages::form_page(const http::Request& request, const tenan
 <p><button type="submit">{5}</button></p>
 </form>)",
                                  escape_html(title), intro, escape_html(action), csrf, fields, escape_html(button));
-  auto response = http::make_response(request, code, page_html(title, tenant.name, body), "text/html; charset=utf-8");
+  auto response = http::make_response(request, code, card_page(request, &tenant, title, body), "text/html; charset=utf-8");
   response.set(http::bhttp::field::set_cookie, cookie(kSignInCookie, csrf));
   response.set(http::bhttp::field::cache_control, "no-store");
   return response;
 }
 
 http::Response SessionPages::mailbox(const http::Request& request, const tenancy::Tenant& tenant) {
-  if (!services_.dev_mode) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant.name);
+  if (!services_.dev_mode) return error_page(request, status::not_found, "Page not found", "There is no page at this address.", &tenant);
   auto messages = services_.outbox.latest(50);
-  if (!messages) return error_page(request, status::service_unavailable, "Mailbox", messages.error().message(), tenant.name);
+  if (!messages) return error_page(request, status::service_unavailable, "Mailbox", messages.error().message(), &tenant);
   std::string body = "<h1>Development mailbox</h1><p>Mail this workspace sent (development mode only).</p>";
   for (const auto& m : *messages) {
     if (m.tenant_id != tenant.id) continue;
@@ -174,7 +181,7 @@ http::Response SessionPages::mailbox(const http::Request& request, const tenancy
     body += fmt::format(R"(<article><h2>{}</h2><p>To {} · {}</p><pre>{}</pre></article>)", escape_html(m.subject),
                         escape_html(m.to), escape_html(m.created_at), linked);
   }
-  return http::make_response(request, status::ok, page_html("Mailbox", tenant.name, body), "text/html; charset=utf-8");
+  return http::make_response(request, status::ok, card_page(request, &tenant, "Mailbox", body), "text/html; charset=utf-8");
 }
 
 std::optional<http::Response> SessionPages::check_csrf(const http::Request& request, const Visitor& visitor,
@@ -182,9 +189,17 @@ std::optional<http::Response> SessionPages::check_csrf(const http::Request& requ
   if (!state_changing(request) || !visitor.session) return std::nullopt;
   std::string sent(request["X-CSRF-Token"]);
   if (sent.empty()) sent = form_field(request.body(), "_csrf").value_or("");
+  if (sent.empty()) {
+    // File uploads come as multipart/form-data, with the token in a part of its own.
+    if (auto parts = multipart_parts(request)) {
+      for (const auto& part : *parts) {
+        if (part.name == "_csrf") sent = part.content;
+      }
+    }
+  }
   if (!sent.empty() && accounts::same_secret(sent, visitor.session->csrf_token)) return std::nullopt;
   return error_page(request, status::forbidden, "Request refused",
-                    "This form has expired or did not come from this site. Reload the page and try again.", tenant.name);
+                    "This form has expired or did not come from this site. Reload the page and try again.", &tenant);
 }
 
 http::Response SessionPages::handle(const http::Request& request, const http::RequestContext& context,
@@ -193,7 +208,7 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/sign-out") {
     if (request.method() != http::bhttp::verb::post) {
-      return error_page(request, status::method_not_allowed, "Not allowed", "Sign out with the button.", tenant.name);
+      return error_page(request, status::method_not_allowed, "Not allowed", "Sign out with the button.", &tenant);
     }
     if (visitor.session) {
       (void)services_.accounts.sign_out(visitor.token);
@@ -221,7 +236,7 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   if (path == "/account/security") return security(request, context, tenant, visitor);
   if (request.method() == http::bhttp::verb::post) return sign_in(request, context, tenant);
   if (request.method() != http::bhttp::verb::get && request.method() != http::bhttp::verb::head) {
-    return error_page(request, status::method_not_allowed, "Not allowed", "Use the sign-in form.", tenant.name);
+    return error_page(request, status::method_not_allowed, "Not allowed", "Use the sign-in form.", &tenant);
   }
   std::string next = query_field(request, "next");
   return sign_in_page(request, tenant, "", "", safe_next(next), status::ok);
@@ -242,8 +257,8 @@ http::Response SessionPages::sign_in_page(const http::Request& request, const te
 <p><a href="/password/forgot">Forgot your password?</a> · <a href="/sign-in/pin">Email me a sign-in code</a></p>)",
       escape_html(tenant.name), error.empty() ? "" : fmt::format(R"(<p role="alert">{}</p>)", escape_html(error)), csrf,
       escape_html(next), escape_html(email));
-  auto response = error_page(request, code, "Sign in", "", tenant.name);
-  response.body() = page_html("Sign in", tenant.name, body);
+  auto response = error_page(request, code, "Sign in", "", &tenant);
+  response.body() = card_page(request, &tenant, "Sign in", body);
   response.set(http::bhttp::field::set_cookie, cookie(kSignInCookie, csrf));
   response.set(http::bhttp::field::cache_control, "no-store");
   response.prepare_payload();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "http/router.hpp"
+#include "web/layout.hpp"
 
 #include <calyx/accounts/accounts.hpp>
 #include <calyx/audit/audit_log.hpp>
@@ -16,6 +17,7 @@
 #include <calyx/orgs/orgs.hpp>
 #include <calyx/tenancy/tenancy.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -63,7 +65,14 @@ class SessionPages {
 
   AccountServices& services() { return services_; }
 
+  // Pages of signed-in people are drawn in the app layout, whose navigation TenantFront knows.
+  using FrameBuilder = std::function<Frame(const http::Request&, const tenancy::Tenant&, const Visitor&)>;
+  void set_frame_builder(FrameBuilder builder) { frame_builder_ = std::move(builder); }
+
  private:
+  http::Response app_page(const http::Request& request, const tenancy::Tenant& tenant, const Visitor& visitor,
+                          std::string_view title, std::string_view main,
+                          http::bhttp::status status = http::bhttp::status::ok);
   http::Response sign_in_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view error,
                               std::string_view email, std::string_view next, http::bhttp::status status);
   http::Response sign_in(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant);
@@ -105,6 +114,7 @@ class SessionPages {
   std::string sender(const tenancy::Tenant& tenant) const;
 
   AccountServices services_;
+  FrameBuilder frame_builder_;
 };
 
 }  // namespace calyx::web

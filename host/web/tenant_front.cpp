@@ -1,6 +1,8 @@
 // The tenant front: detection, status pages, module dispatch.
 #include "web/tenant_front.hpp"
 
+#include "web/assets.hpp"
+
 #include <calyx/modules/dispatch.hpp>
 #include <calyx/orgs/memberships.hpp>
 #include <calyx/templates/template.hpp>
@@ -17,41 +19,7 @@ using templates::escape_html;
 
 }  // namespace
 
-std::string page_html(std::string_view title, std::string_view tenant_name, std::string_view main, std::string_view nav) {
-  return fmt::format(R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{0}{1}</title></head>
-<body><header><strong>{2}</strong>{3}</header>
-<main>{4}</main></body></html>
-)",
-                     escape_html(title), tenant_name.empty() ? "" : " · " + escape_html(tenant_name), escape_html(tenant_name),
-                     nav, main);
-}
-
 namespace {
-
-// Menu entries of the tenant's modules that the visitor may use, and who is signed in.
-std::string navigation(const modules::ModuleRegistry& registry, const tenancy::Tenant& tenant, const modules::CallUser& user,
-                       const Visitor& visitor) {
-  std::string nav;
-  for (const auto& code : tenant.modules) {
-    const modules::ModuleInfo* module = registry.find(code);
-    if (!module) continue;
-    for (const auto& item : module->menu_items) {
-      if (!item.permission.empty() && !user.can(item.permission)) continue;
-      nav += fmt::format(R"(<li><a href="{}">{}</a></li>)", escape_html(item.path), escape_html(item.label));
-    }
-  }
-  std::string account;
-  if (visitor.session) {
-    account = fmt::format(R"(<form method="post" action="/sign-out"><span>{}</span> <button type="submit">Sign out</button></form>)",
-                          escape_html(visitor.session->user.name.empty() ? visitor.session->user.email
-                                                                          : visitor.session->user.name));
-  } else {
-    account = R"(<a href="/sign-in">Sign in</a>)";
-  }
-  return impersonation_banner(visitor) + (nav.empty() ? "" : "<nav><ul>" + nav + "</ul></nav>") + account;
-}
 
 // Every POST form of an HTML page gets the session's CSRF token, so modules need no CSRF plumbing.
 std::string with_csrf(std::string html, const Visitor& visitor) {
@@ -90,14 +58,6 @@ status status_for(calyx_status s) {
 
 }  // namespace
 
-http::Response error_page(const http::Request& request, status code, std::string_view title, std::string_view message,
-                          std::string_view tenant_name) {
-  return http::make_response(request, code,
-                             page_html(title, tenant_name, fmt::format("<h1>{}</h1><p>{}</p>", escape_html(title),
-                                                                       escape_html(message))),
-                             "text/html; charset=utf-8");
-}
-
 http::Response api_refusal(const http::Request& request, status code, std::string_view message) {
   std::string body = R"({"error":")";
   for (char c : message) body += c == '"' ? std::string("\\\"") : std::string(1, c);  // messages are ours: no control characters
@@ -108,8 +68,16 @@ http::Response api_refusal(const http::Request& request, status code, std::strin
 }
 
 TenantFront::TenantFront(host::TenantDirectory& directory, tenancy::Tenancy& tenancy,
-                         std::function<http::Response(const http::Request&)> platform_page, SessionPages* sessions)
-    : directory_(directory), tenancy_(tenancy), platform_page_(std::move(platform_page)), sessions_(sessions) {}
+                         std::function<http::Response(const http::Request&)> platform_page, SessionPages* sessions,
+                         AdminPages* admin)
+    : directory_(directory), tenancy_(tenancy), platform_page_(std::move(platform_page)), sessions_(sessions), admin_(admin) {
+  if (sessions_) {
+    sessions_->set_frame_builder([this](const http::Request& request, const tenancy::Tenant& tenant, const Visitor& visitor) {
+      authz::Subject who = subject(tenant, visitor);
+      return frame(request, tenant, visitor, who, call_user(tenant, visitor, who));
+    });
+  }
+}
 
 http::Response TenantFront::handle(const http::Request& request, const http::RequestContext& context) {
   std::string_view host = request[http::bhttp::field::host];
@@ -124,6 +92,8 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
     resolution = {api.snapshot, api.tenant};
   }
   const tenancy::Tenant* tenant = resolution.tenant;
+  // The theme's files are served whatever the tenant's status: its error pages use them too.
+  if (path == "/theme.css" || path == "/theme.js" || path.starts_with("/theme/files/")) return theme_file(request, path, tenant);
   if (!tenant) {
     if (directory_.is_platform_host(host) && path == "/" && platform_page_) return platform_page_(request);
     return error_page(request, status::not_found, "No such workspace",
@@ -134,10 +104,10 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
       return error_page(request, status::not_found, "No such workspace", "There is no workspace at this address.");
     case tenancy::TenantStatus::suspended:
       return error_page(request, status::forbidden, "Workspace suspended",
-                        "This workspace is suspended. Its administrators have been told why.", tenant->name);
+                        "This workspace is suspended. Its administrators have been told why.", tenant);
     case tenancy::TenantStatus::inactive: {
       auto response = error_page(request, status::service_unavailable, "Down for maintenance",
-                                 "This workspace is under maintenance. Please come back shortly.", tenant->name);
+                                 "This workspace is under maintenance. Please come back shortly.", tenant);
       response.set(http::bhttp::field::retry_after, "300");
       return response;
     }
@@ -152,7 +122,14 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
   authz::Subject who = subject(*tenant, visitor);
   modules::CallUser user = call_user(*tenant, visitor, who);
   if (path == "/" && (request.method() == http::bhttp::verb::get || request.method() == http::bhttp::verb::head)) {
-    return tenant_home(request, *tenant, user, visitor);
+    return tenant_home(request, *tenant, user, visitor, who);
+  }
+  if (admin_ && AdminPages::handles(path)) {
+    if (!visitor.session) {
+      if (request.method() == http::bhttp::verb::get) return redirect(request, "/sign-in?next=" + std::string(path));
+      return error_page(request, status::forbidden, "Sign in required", "Sign in to manage the workspace.", tenant);
+    }
+    return admin_->handle(request, context, {*tenant, visitor, who, frame(request, *tenant, visitor, who, user)});
   }
   const auto& registry = tenancy_.registry();
   std::string method(request.method_string() == "HEAD" ? "GET" : std::string(request.method_string()));
@@ -161,26 +138,58 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
                                  tenant->modules.end();
   if (!subscribed) {
     // A module the tenant has not enabled is invisible: same answer as a path nobody serves.
-    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant->name);
+    return error_page(request, status::not_found, "Page not found", "There is no page at this address.", tenant);
   }
   if (!match->target.route->is_public()) {
     auto decision = authz::authorize(who, tenancy_.registry(), tenant->modules, match->target.module->code,
                                      match->target.route->permission);
     if (!decision) {
       if (!visitor.session) {
-        if (request.method() == http::bhttp::verb::get) {
-          auto response = http::make_response(request, status::see_other, "");
-          response.set(http::bhttp::field::location, "/sign-in?next=" + std::string(path));
-          return response;
-        }
+        if (request.method() == http::bhttp::verb::get) return redirect(request, "/sign-in?next=" + std::string(path));
         return error_page(request, status::forbidden, "Sign in required",
-                          "This page is for members of the workspace. Sign in to use it.", tenant->name);
+                          "This page is for members of the workspace. Sign in to use it.", tenant);
       }
-      return error_page(request, status::forbidden, "Not allowed",
-                        fmt::format("Refused at {}: {}.", authz::to_string(decision.layer), decision.reason), tenant->name);
+      Frame page = frame(request, *tenant, visitor, who, user);
+      std::string body = fmt::format(R"(<h1>{}</h1><p data-refusal>{}</p>)", escape_html(page.tr("Not allowed")),
+                                     escape_html(fmt::format("{} {}: {}.", page.tr("Refused at"),
+                                                             authz::to_string(decision.layer), decision.reason)));
+      return page_response(request, status::forbidden, page, Layout::app, page.tr("Not allowed"), body);
     }
   }
-  return run_module(request, *tenant, *match, user, visitor);
+  return run_module(request, *tenant, *match, user, visitor, who);
+}
+
+http::Response TenantFront::theme_file(const http::Request& request, std::string_view path, const tenancy::Tenant* tenant) {
+  static const themes::Resolved platform_theme = themes::resolve({});
+  const themes::Resolved& theme = tenant ? tenant->effective_theme : platform_theme;
+  if (path == "/theme.css") return cacheable_response(request, themes::stylesheet(theme), "text/css; charset=utf-8", theme.etag, false);
+  if (path == "/theme.js") {
+    if (!tenant || !tenant->allow_custom_js || theme.get("custom_js").empty()) {
+      return http::make_response(request, status::not_found, "no custom script\n");
+    }
+    return cacheable_response(request, theme.get("custom_js"), "text/javascript; charset=utf-8", theme.etag, false);
+  }
+  std::string_view field = path.substr(std::string_view("/theme/files/").size());
+  if (!tenant || !themes::is_image_field(field)) return http::make_response(request, status::not_found, "no such file\n");
+  auto image = tenancy_.theme_image(tenant->id, field);
+  if (!image) {
+    // A child tenant that inherits an uploaded image points at its own /theme/files/…: serve the ancestor's.
+    std::optional<std::int64_t> parent = tenant->parent_id;
+    auto snapshot = directory_.snapshot();
+    for (int depth = 0; !image && parent && depth < 16; ++depth) {
+      image = tenancy_.theme_image(*parent, field);
+      const tenancy::Tenant* ancestor = nullptr;
+      for (const auto& candidate : snapshot->tenants) {
+        if (candidate.id == *parent) ancestor = &candidate;
+      }
+      parent = ancestor ? ancestor->parent_id : std::nullopt;
+    }
+  }
+  if (!image) return http::make_response(request, status::not_found, "no such file\n");
+  auto response = cacheable_response(request, image->content, image->content_type, image->digest, false);
+  // Uploaded images are served as what their bytes are, never sniffed as anything else, and run nothing.
+  response.set("Content-Security-Policy", "default-src 'none'; sandbox");
+  return response;
 }
 
 authz::Subject TenantFront::subject(const tenancy::Tenant& tenant, const Visitor& visitor) {
@@ -209,24 +218,102 @@ modules::CallUser TenantFront::call_user(const tenancy::Tenant& tenant, const Vi
   return user;
 }
 
+Frame TenantFront::frame(const http::Request& request, const tenancy::Tenant& tenant, const Visitor& visitor,
+                         const authz::Subject& who, const modules::CallUser& user) {
+  Frame frame = plain_frame(request, &tenant, &visitor);
+  const auto& tr = frame.tr;
+  const auto& registry = tenancy_.registry();
+  std::vector<std::pair<int, NavItem>> entries;
+  for (const auto& code : tenant.modules) {
+    const modules::ModuleInfo* module = registry.find(code);
+    if (!module) continue;
+    const auto& items = module->sidebar_menu.empty() ? module->menu_items : module->sidebar_menu;
+    for (const auto& item : items) {
+      if (!item.permission.empty() && !user.can(item.permission)) continue;
+      entries.push_back({item.order, {std::string(tr(item.label)), item.path, item.icon}});
+    }
+  }
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [order, item] : entries) frame.modules.push_back(std::move(item));
+  if (admin_ && AdminPages::manages_tenant(who)) {
+    frame.admin.push_back({std::string(tr("Members")), "/admin/members", "users"});
+    frame.admin.push_back({std::string(tr("Modules")), "/admin/modules", "puzzle-piece"});
+    frame.admin.push_back({std::string(tr("Theme")), "/admin/theme", "swatch"});
+    frame.admin.push_back({std::string(tr("Domains")), "/admin/domains", "globe-alt"});
+    frame.admin.push_back({std::string(tr("Settings")), "/admin/settings", "cog-6-tooth"});
+  }
+  if (admin_ && who.platform_admin) {
+    frame.admin.push_back({std::string(tr("All workspaces")), "/platform/tenants", "building-office-2"});
+    frame.admin.push_back({std::string(tr("Module catalog")), "/platform/modules", "cube"});
+    frame.admin.push_back({std::string(tr("Users")), "/admin/users", "user-group"});
+    frame.admin.push_back({std::string(tr("Audit log")), "/platform/audit", "clipboard-document-list"});
+  }
+  return frame;
+}
+
+// The public navigation of a workspace: its modules' menu entries that anyone may open.
+Frame TenantFront::site_frame(const http::Request& request, const tenancy::Tenant& tenant, const Visitor& visitor) {
+  Frame frame = plain_frame(request, &tenant, &visitor);
+  for (const auto& code : tenant.modules) {
+    const modules::ModuleInfo* module = tenancy_.registry().find(code);
+    if (!module) continue;
+    for (const auto& item : module->menu_items) {
+      if (item.permission.empty()) frame.modules.push_back({std::string(frame.tr(item.label)), item.path, item.icon});
+    }
+  }
+  return frame;
+}
+
 http::Response TenantFront::tenant_home(const http::Request& request, const tenancy::Tenant& tenant,
-                                        const modules::CallUser& user, const Visitor& visitor) {
-  std::string nav = navigation(tenancy_.registry(), tenant, user, visitor);
-  return http::make_response(request, status::ok,
-                             page_html(tenant.name, tenant.name,
-                                  fmt::format("<h1>{}</h1><p>Welcome to the {} workspace.</p>", escape_html(tenant.name),
-                                              escape_html(tenant.name)),
-                                  with_csrf(nav, visitor)),
-                             "text/html; charset=utf-8");
+                                        const modules::CallUser& user, const Visitor& visitor, const authz::Subject& who) {
+  bool member = who.membership.has_value() || who.platform_admin;
+  if (!member) {
+    Frame page = site_frame(request, tenant, visitor);
+    std::string links;
+    for (const auto& item : page.modules) {
+      links += fmt::format(R"(<li><a href="{}">{}</a></li>)", escape_html(item.path), escape_html(item.label));
+    }
+    std::string body = fmt::format(R"(<h1>{}</h1><p class="mb-4">{}</p>{})", escape_html(tenant.name),
+                                   escape_html(fmt::format("{} {}.", page.tr("Welcome to"), tenant.name)),
+                                   links.empty() ? "" : R"(<ul class="list-disc pl-6">)" + links + "</ul>");
+    return page_response(request, status::ok, page, Layout::site, tenant.name, body);
+  }
+  Frame page = frame(request, tenant, visitor, who, user);
+  std::string widgets;
+  auto scope = tenancy_.data_scope(tenant);
+  if (scope) {
+    modules::CallScope call_scope = module_scope(tenant, user, *scope);
+    for (const auto& widget : modules::render_dashboard(tenancy_.registry(), call_scope)) {
+      widgets += fmt::format(R"(<section class="card" data-widget="{}.{}" aria-labelledby="widget-{}-{}"><h2 id="widget-{}-{}">{}</h2>{}</section>)",
+                             escape_html(widget.module), escape_html(widget.code), escape_html(widget.module),
+                             escape_html(widget.code), escape_html(widget.module), escape_html(widget.code),
+                             escape_html(page.tr(widget.title)), widget.html);
+    }
+  }
+  if (widgets.empty()) widgets = fmt::format(R"(<p class="text-ink/70">{}</p>)", escape_html(page.tr("Nothing to show yet.")));
+  std::string body = fmt::format(R"(<h1>{}</h1><div class="grid gap-6 md:grid-cols-2" data-dashboard>{}</div>)",
+                                 escape_html(page.tr("Dashboard")), widgets);
+  return page_response(request, status::ok, page, Layout::app, page.tr("Dashboard"), with_csrf(body, visitor));
+}
+
+modules::CallScope TenantFront::module_scope(const tenancy::Tenant& tenant, const modules::CallUser& user,
+                                             const modules::DataScope& data) {
+  modules::CallScope call_scope;
+  call_scope.tenant = {tenant.id, tenant.slug, tenant.name, std::string(tenancy::to_string(tenant.isolation))};
+  call_scope.user = user;
+  call_scope.data = data;
+  call_scope.host_pool = &tenancy_.host_pool();
+  call_scope.active_modules = {tenant.modules.begin(), tenant.modules.end()};
+  return call_scope;
 }
 
 http::Response TenantFront::run_module(const http::Request& request, const tenancy::Tenant& tenant,
                                        const modules::RouteMatch& match, const modules::CallUser& user,
-                                       const Visitor& visitor) {
+                                       const Visitor& visitor, const authz::Subject& who) {
   auto scope = tenancy_.data_scope(tenant);
   if (!scope) {
     return error_page(request, status::service_unavailable, "Temporarily unavailable",
-                      "This workspace's data cannot be reached right now.", tenant.name);
+                      "This workspace's data cannot be reached right now.", &tenant);
   }
   std::string_view target = request.target();
   auto question = target.find('?');
@@ -240,13 +327,7 @@ http::Response TenantFront::run_module(const http::Request& request, const tenan
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     view.headers.emplace_back(std::move(name), std::string(field.value()));
   }
-  modules::CallScope call_scope;
-  call_scope.tenant = {tenant.id, tenant.slug, tenant.name, std::string(tenancy::to_string(tenant.isolation))};
-  call_scope.user = user;
-  call_scope.data = *scope;
-  call_scope.host_pool = &tenancy_.host_pool();
-  call_scope.active_modules = {tenant.modules.begin(), tenant.modules.end()};
-  auto outcome = modules::run_route(tenancy_.registry(), match, std::move(view), call_scope);
+  auto outcome = modules::run_route(tenancy_.registry(), match, std::move(view), module_scope(tenant, user, *scope));
 
   if (outcome.status != CALYX_OK && !outcome.response.written) {
     auto code = status_for(outcome.status);
@@ -254,23 +335,28 @@ http::Response TenantFront::run_module(const http::Request& request, const tenan
     // A module's message helps a visitor with a 4xx; a 5xx's message stays in the log.
     return error_page(request, code, client_error ? "Request not accepted" : "Something went wrong",
                       client_error ? outcome.error : "The page failed. It has been logged; please try again later.",
-                      tenant.name);
+                      &tenant);
   }
   auto& draft = outcome.response;
   http::Response response{static_cast<status>(draft.status), request.version()};
   response.keep_alive(request.keep_alive());
   for (const auto& [name, value] : draft.headers) response.insert(name, value);
   bool typed = response.find(http::bhttp::field::content_type) != response.end();
-  if (draft.render_in_layout) {
+  // An htmx request asks for the fragment alone (a DataTable refreshing itself); others get the whole page.
+  bool partial = request["HX-Request"] == "true" && request["HX-Boosted"] != "true";
+  if (draft.render_in_layout && !partial) {
+    // Public routes are a workspace's website; the others are its application.
+    bool site = match.target.route->is_public();
+    Frame page = site ? site_frame(request, tenant, visitor) : frame(request, tenant, visitor, who, user);
     response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
-    response.body() = with_csrf(page_html(draft.title, tenant.name, draft.body, navigation(tenancy_.registry(), tenant, user, visitor)),
-                                visitor);
+    response.body() = render_page(page, site ? Layout::site : Layout::app, draft.title, with_csrf(std::move(draft.body), visitor));
   } else {
     if (!typed) response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
     bool html = response[http::bhttp::field::content_type].starts_with("text/html");
     response.body() = html ? with_csrf(std::move(draft.body), visitor) : std::move(draft.body);
   }
   if (visitor.session) response.set(http::bhttp::field::cache_control, "private, no-store");
+  response.set(http::bhttp::field::vary, "HX-Request");
   response.prepare_payload();
   return response;
 }

@@ -7,9 +7,12 @@
 
 #include "http/router.hpp"
 #include "tenancy/tenant_directory.hpp"
+#include "web/admin_ui.hpp"
+#include "web/layout.hpp"
 #include "web/sessions.hpp"
 
 #include <calyx/authz/authorize.hpp>
+#include <calyx/modules/dispatch.hpp>
 
 #include <calyx/modules/registry.hpp>
 #include <calyx/tenancy/tenancy.hpp>
@@ -20,35 +23,40 @@ namespace calyx::web {
 
 class TenantFront {
  public:
-  // `sessions` (may be null: no sign-in) resolves visitors and answers /sign-in and /sign-out.
+  // `sessions` (may be null: no sign-in) resolves visitors and answers /sign-in and /sign-out; `admin` (may be
+  // null) answers the tenant and platform admin pages.
   TenantFront(host::TenantDirectory& directory, tenancy::Tenancy& tenancy,
-              std::function<http::Response(const http::Request&)> platform_page, SessionPages* sessions = nullptr);
+              std::function<http::Response(const http::Request&)> platform_page, SessionPages* sessions = nullptr,
+              AdminPages* admin = nullptr);
 
   http::Response handle(const http::Request& request, const http::RequestContext& context);
 
  private:
+  // /theme.css, /theme.js and /theme/files/<field>: the tenant's (or, without one, the default) theme.
+  http::Response theme_file(const http::Request& request, std::string_view path, const tenancy::Tenant* tenant);
+  // The dashboard (members) or the workspace's public front page (everyone else).
   http::Response tenant_home(const http::Request& request, const tenancy::Tenant& tenant, const modules::CallUser& user,
-                             const Visitor& visitor);
+                             const Visitor& visitor, const authz::Subject& who);
   http::Response run_module(const http::Request& request, const tenancy::Tenant& tenant, const modules::RouteMatch& match,
-                            const modules::CallUser& user, const Visitor& visitor);
+                            const modules::CallUser& user, const Visitor& visitor, const authz::Subject& who);
   authz::Subject subject(const tenancy::Tenant& tenant, const Visitor& visitor);
   modules::CallUser call_user(const tenancy::Tenant& tenant, const Visitor& visitor, const authz::Subject& who);
+  modules::CallScope module_scope(const tenancy::Tenant& tenant, const modules::CallUser& user,
+                                  const modules::DataScope& data);
+  // The app layout's frame: the modules' entries the visitor may use, and the admin entries they may see.
+  Frame frame(const http::Request& request, const tenancy::Tenant& tenant, const Visitor& visitor,
+              const authz::Subject& who, const modules::CallUser& user);
+  // The site layout's frame: the public entries of the tenant's modules.
+  Frame site_frame(const http::Request& request, const tenancy::Tenant& tenant, const Visitor& visitor);
 
   host::TenantDirectory& directory_;
   tenancy::Tenancy& tenancy_;
   std::function<http::Response(const http::Request&)> platform_page_;
   SessionPages* sessions_;
+  AdminPages* admin_;
 };
-
-// The plain page every tenant page is drawn in (the themed layouts come with the web UI).
-std::string page_html(std::string_view title, std::string_view tenant_name, std::string_view main,
-                      std::string_view nav = "");
 
 // A JSON error for an API call refused before any tenant is known (401 carries WWW-Authenticate).
 http::Response api_refusal(const http::Request& request, http::bhttp::status status, std::string_view message);
-
-// A small HTML page for an error status, in the tenant's name when there is one.
-http::Response error_page(const http::Request& request, http::bhttp::status status, std::string_view title,
-                          std::string_view message, std::string_view tenant_name = "");
 
 }  // namespace calyx::web

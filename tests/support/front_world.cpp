@@ -3,6 +3,7 @@
 
 #include "cli/host_migrations.hpp"
 #include "support/fixture_modules.hpp"
+#include "web/assets.hpp"
 #include "web/platform_routes.hpp"
 
 #include <calyx/migrations/migrator.hpp>
@@ -41,12 +42,15 @@ FrontWorld::FrontWorld(TestDatabase& database) {
 
   directory = std::make_unique<host::TenantDirectory>(*tenancy, "localhost", "");
   REQUIRE(directory->start().ok());
+  admin = std::make_unique<web::AdminPages>(
+      web::AdminServices{*tenancy, *accounts, *memberships, *audit, [this] { (void)directory->refresh(); }});
   front = std::make_unique<web::TenantFront>(
       *directory, *tenancy,
       [this](const http::Request& request) { return web::platform_page(request, *pool, {"9.9.9", "localhost"}); },
-      sessions.get());
+      sessions.get(), admin.get());
   http::Router router;
   web::add_platform_routes(router, *pool);
+  web::add_asset_routes(router);
   router.set_fallback(http::Runs::on_worker, [this](const http::Request& r, const http::RequestContext& c) {
     return front->handle(r, c);
   });

@@ -43,6 +43,7 @@ struct FrontWorld {
   std::unique_ptr<mail::Outbox> outbox;
   std::unique_ptr<orgs::Orgs> orgs;
   std::unique_ptr<web::SessionPages> sessions;
+  std::unique_ptr<web::AdminPages> admin;
   std::unique_ptr<host::TenantDirectory> directory;
   std::unique_ptr<web::TenantFront> front;
   std::unique_ptr<http::Server> server;

@@ -29,6 +29,7 @@ struct User {
   UserStatus status = UserStatus::active;
   bool platform_admin = false;
   std::string confirmed_at, last_sign_in_at, last_sign_in_ip, created_at;  // empty: never
+  std::string locale;  // the interface language the user chose; empty: the workspace's
 };
 
 struct NewUser {
@@ -71,6 +72,8 @@ class Accounts {
   // Suspending or deleting also ends every session of the user.
   Status set_status(std::int64_t user_id, UserStatus status);
   Status set_password(std::int64_t user_id, std::string_view password);
+  // The user's interface language ("en", "pt-BR"; empty: each workspace's default).
+  Status set_locale(std::int64_t user_id, std::string_view locale);
 
   // A new session on `tenant_id` (a new token: no fixation). Refusals: "the email or password is wrong"
   // (also for an unknown email), "too many failed sign-ins; try again in N seconds", a suspended account.

@@ -31,6 +31,8 @@ class AuditLog {
   // Newest first; `limit` at most 1000.
   Result<std::vector<Entry>> for_tenant(std::int64_t tenant_id, std::size_t limit = 100);
   Result<std::vector<Entry>> for_user(std::int64_t user_id, std::size_t limit = 100);
+  // Every tenant's and the platform's entries, newest first.
+  Result<std::vector<Entry>> latest(std::size_t limit = 100);
 
  private:
   Result<std::vector<Entry>> query(const std::string& where, long long value, std::size_t limit);

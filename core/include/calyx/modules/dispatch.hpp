@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace calyx::modules {
 
@@ -33,5 +34,14 @@ struct DispatchOutcome {
 // Runs the handler of an already matched route. `request.params` must hold the match's parameters.
 DispatchOutcome run_route(const ModuleRegistry& registry, const RouteMatch& match, RequestView request,
                           const CallScope& scope);
+
+// A dashboard widget as rendered for one user.
+struct RenderedWidget {
+  std::string module, code, title, html;
+};
+// The dashboard: the widgets of the scope's active modules that the user may see (by permission, then order),
+// each rendered by its module, then passed through the `dashboard_widgets` hook ({"widgets": [{module, code,
+// title, html}]}) so modules may reorder, drop or add entries. A widget that fails is left out and logged.
+std::vector<RenderedWidget> render_dashboard(const ModuleRegistry& registry, const CallScope& scope);
 
 }  // namespace calyx::modules

@@ -74,6 +74,29 @@ class Tenancy {
   Status set_org(std::string_view slug, std::int64_t org_id);
   // The address the tenant's emails come from (empty: the platform's no-reply address).
   Status set_support_email(std::string_view slug, std::string_view email);
+
+  // Domains (tenant_domains.cpp): added normalized (refused when invalid or another tenant's), removed (never
+  // the last one), or made the primary one (the address emails and links use).
+  Status add_domain(std::string_view slug, std::string_view host);
+  Status remove_domain(std::string_view slug, std::string_view host);
+  Status set_primary_domain(std::string_view slug, std::string_view host);
+  // The tenant's display name (1–120 characters).
+  Status rename(std::string_view slug, std::string_view name);
+
+  // White-label (tenant_themes.cpp). The theme fields the tenant sets itself, replacing what it had; every
+  // value is validated first and nothing is kept when one is refused (the error lists each refusal).
+  Status set_theme(std::string_view slug, const themes::Values& values);
+  // Whether the tenant's custom JavaScript may run (a platform admin's decision).
+  Status set_custom_js_allowed(std::string_view slug, bool allowed);
+  // The tenant's default interface language ("en" or "pt-BR").
+  Status set_locale(std::string_view slug, std::string_view locale);
+  // Stores an uploaded image for an image field (type from its bytes, size-checked) and points the field at
+  // it; returns the field's new value (a same-origin URL that changes with the content).
+  Result<std::string> put_theme_image(std::string_view slug, std::string_view field, std::string_view bytes);
+  struct ThemeImage {
+    std::string content_type, content, digest;
+  };
+  Result<ThemeImage> theme_image(std::int64_t tenant_id, std::string_view field);
   // Runs hook `point` with `data_json` for the tenant's modules (e.g. user_created when someone joins).
   Status fire_hook(const Tenant& tenant, std::string_view point, const std::string& data_json);
   // Soft delete (status deleted, data kept) or, with `purge`, removes the tenant's data and records. Fires

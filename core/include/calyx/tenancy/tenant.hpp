@@ -3,6 +3,7 @@
 #pragma once
 
 #include <calyx/result.hpp>
+#include <calyx/themes/theme.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -36,6 +37,10 @@ struct Tenant {
   bool allow_signup = false;  // people may register on its host
   std::optional<std::int64_t> org_id;  // the organization that owns it
   std::string support_email;           // its emails come from this address when set
+  themes::Values theme;                // the theme fields it set itself (the rest inherit)
+  bool allow_custom_js = false;        // a platform admin lets its custom JavaScript run
+  std::string locale = "en";           // its interface language unless a user chose another
+  themes::Resolved effective_theme;    // `theme` with what it leaves unset taken from its ancestors and defaults
   std::string created_at, updated_at;
   std::vector<std::string> domains;  // primary first
   std::vector<std::string> modules;  // active subscriptions, by code

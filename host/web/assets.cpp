@@ -1,0 +1,118 @@
+// The embedded browser assets and conditional GETs.
+#include "web/assets.hpp"
+
+#include <calyx/embedded_file.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <fmt/format.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+std::vector<calyx::EmbeddedFile> calyx_web_asset_files();  // generated (host/CMakeLists.txt)
+
+namespace calyx::web {
+namespace {
+
+std::string short_hash(std::string_view bytes) {
+  unsigned char digest[8];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr, 0);
+  std::string hex;
+  for (unsigned char byte : digest) hex += fmt::format("{:02x}", byte);
+  return hex;
+}
+
+std::string type_of(std::string_view name) {
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (name.ends_with(".json")) return "application/json";
+  return "application/octet-stream";
+}
+
+std::string query_value(std::string_view target, std::string_view name) {
+  auto question = target.find('?');
+  if (question == std::string_view::npos) return {};
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    if (pair.starts_with(name) && pair.size() > name.size() && pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+http::Response cacheable_response(const http::Request& request, std::string_view body, std::string_view content_type,
+                                  std::string_view etag, bool immutable) {
+  std::string tag = fmt::format("\"{}\"", etag);
+  bool fresh = request[http::bhttp::field::if_none_match] == tag;
+  auto response = http::make_response(request, fresh ? http::bhttp::status::not_modified : http::bhttp::status::ok,
+                                      fresh ? std::string() : std::string(body), std::string(content_type));
+  response.set(http::bhttp::field::etag, tag);
+  response.set(http::bhttp::field::cache_control, immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  if (fresh) response.body().clear();
+  return response;
+}
+
+const Assets& Assets::instance() {
+  static const Assets assets;
+  return assets;
+}
+
+Assets::Assets() {
+  for (const auto& file : calyx_web_asset_files()) {
+    if (file.name == "icons.json") {
+      boost::system::error_code ec;
+      auto parsed = boost::json::parse(file.content, ec);
+      if (ec || !parsed.is_object()) {
+        spdlog::error("the embedded icons.json is not a JSON object: icons will be missing");
+        continue;
+      }
+      for (const auto& [name, svg] : parsed.as_object()) {
+        if (svg.is_string()) icons_.emplace(std::string(name), std::string(svg.as_string()));
+      }
+      continue;
+    }
+    files_.emplace(std::string(file.name), File{file.content, type_of(file.name), short_hash(file.content)});
+  }
+}
+
+std::string Assets::url(std::string_view name) const {
+  auto it = files_.find(name);
+  return it == files_.end() ? fmt::format("/assets/{}", name) : fmt::format("/assets/{}?v={}", name, it->second.hash);
+}
+
+http::Response Assets::serve(const http::Request& request, std::string_view name) const {
+  auto it = files_.find(name);
+  if (it == files_.end()) {
+    return http::make_response(request, http::bhttp::status::not_found, "no such asset\n", "text/plain; charset=utf-8");
+  }
+  bool versioned = query_value(request.target(), "v") == it->second.hash;
+  return cacheable_response(request, it->second.content, it->second.content_type, it->second.hash, versioned);
+}
+
+void add_asset_routes(http::Router& router) {
+  for (const auto& file : calyx_web_asset_files()) {
+    if (file.name == "icons.json") continue;  // served inside pages, not as a file
+    std::string name(file.name);
+    router.add(http::bhttp::verb::get, "/assets/" + name, http::Runs::on_io_thread,
+               [name](const http::Request& request, const http::RequestContext&) {
+                 return Assets::instance().serve(request, name);
+               });
+  }
+}
+
+std::string_view Assets::icon(std::string_view name) const {
+  if (name.starts_with("hero-")) name.remove_prefix(5);
+  auto it = icons_.find(name);
+  return it == icons_.end() ? std::string_view() : std::string_view(it->second);
+}
+
+}  // namespace calyx::web
