@@ -113,7 +113,8 @@ void set_default_headers(Response& response, const std::string& request_id) {
   if (response.find("Referrer-Policy") == response.end()) response.set("Referrer-Policy", "same-origin");
   if (response.find("Content-Security-Policy") == response.end()) {
     response.set("Content-Security-Policy",
-                 "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; object-src 'none'; "
+                 "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
   }
 }
 

@@ -42,13 +42,11 @@ http::Response AdminPages::theme(const http::Request& request, const http::Reque
   const auto& tenant = admin.tenant;
   if (request.method() != http::bhttp::verb::post) return theme_form(request, admin, tenant.theme, {}, status::ok);
   std::string_view body = request.body();
-  themes::Values submitted;
+  // A field the form sends replaces the tenant's value (empty: inherit); a field it leaves out keeps it.
+  themes::Values submitted = tenant.theme;
   for (const auto& spec : themes::fields()) {
-    if (spec.kind == themes::Kind::js && !tenant.allow_custom_js) {
-      // Not the tenant admin's to change until a platform admin allows custom JavaScript.
-      if (auto it = tenant.theme.find(spec.name); it != tenant.theme.end()) submitted[std::string(spec.name)] = it->second;
-      continue;
-    }
+    // Custom JavaScript is not the tenant admin's to change until a platform admin allows it.
+    if (spec.kind == themes::Kind::js && !tenant.allow_custom_js) continue;
     if (auto value = form_field(body, spec.name)) submitted[std::string(spec.name)] = std::move(*value);
   }
   auto checked = themes::validate_all(submitted);

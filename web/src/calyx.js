@@ -68,5 +68,9 @@ document.addEventListener('DOMContentLoaded', () => {
       field.value = picker.value;
       field.dispatchEvent(new Event('input', { bubbles: true }));
     });
+    field.addEventListener('input', () => {
+      const triplet = rgbTriplet(field.value.trim());
+      if (triplet) picker.value = `#${triplet.split(' ').map((c) => Number(c).toString(16).padStart(2, '0')).join('')}`;
+    });
   }
 });

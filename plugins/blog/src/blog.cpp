@@ -69,9 +69,10 @@ void public_list(Context& c) {
   std::string html = "<h1>Blog</h1>";
   if (page.posts.empty()) html += "<p>No posts yet.</p>";
   for (const auto& post : page.posts) {
-    html += "<article><h2><a href=\"/blog/" + escape_html(post.slug) + "\">" + escape_html(post.title) + "</a></h2>";
-    html += "<p class=\"meta\">" + escape_html(post.author_name) + " · " + escape_html(post.published_at.value_or("")) +
-            "</p><p>" + escape_html(excerpt(post.body)) + "</p></article>";
+    html += "<article class=\"mb-8\"><h2 class=\"mb-1\"><a href=\"/blog/" + escape_html(post.slug) + "\">" +
+            escape_html(post.title) + "</a></h2>";
+    html += "<p class=\"meta mb-2 text-sm text-ink/70\">" + escape_html(post.author_name) + " · " +
+            escape_html(post.published_at.value_or("")) + "</p><p>" + escape_html(excerpt(post.body)) + "</p></article>";
   }
   c.response().render("Blog", html + pager(page, "/blog"));
 }
@@ -87,42 +88,64 @@ void public_show(Context& c) {
     c.response().json(json.str());
     return;
   }
-  c.response().render(post->title, "<article><h1>" + escape_html(post->title) + "</h1><p class=\"meta\">" +
+  c.response().render(post->title, "<article class=\"post\"><h1>" + escape_html(post->title) + "</h1><p class=\"meta mb-4 text-sm text-ink/70\">" +
                                        escape_html(post->author_name) + " · " +
                                        escape_html(post->published_at.value_or("")) + "</p>" +
                                        markdown_to_html(post->body) + "</article>");
 }
 
+// The editor's list: a DataTable (filter by title, slug or status; sort by title, status or date; pages).
+const calyx::sdk::DataTable& editor_table() {
+  static const calyx::sdk::DataTable table(
+      "posts", "/blog/editor",
+      {{"title", "Title", "title", true, true},
+       {"slug", "Slug", "slug", false, true},
+       {"status", "Status", "status", true, true},
+       {"updated", "Updated", "updated_at", true, false},
+       {"actions", "Actions", "", false, false}},
+      "updated_at DESC, id DESC", kEditorPerPage);
+  return table;
+}
+
 // GET /blog/editor — every post, drafts included.
 void editor_list(Context& c) {
-  Page page = list_posts(c.db(), false, page_number(c), kEditorPerPage);
+  const auto& table = editor_table();
+  auto query = table.read(c.request());
+  Page page = list_for_table(c.db(), table, query);
   if (wants_json(c)) return write_page_json(c, page);
-  std::string html = "<h1>Posts</h1><p><a href=\"/blog/editor/new\">New post</a></p><table><thead><tr>"
-                     "<th scope=\"col\">Title</th><th scope=\"col\">Status</th><th scope=\"col\">Updated</th>"
-                     "<th scope=\"col\">Actions</th></tr></thead><tbody>";
+  std::vector<std::vector<std::string>> cells;
   for (const auto& post : page.posts) {
     std::string id = std::to_string(post.id);
-    html += "<tr><td><a href=\"/blog/editor/posts/" + id + "/edit\">" + escape_html(post.title) + "</a></td><td>" +
-            escape_html(post.status) + "</td><td>" + escape_html(post.updated_at) + "</td><td>";
+    std::string actions;
     if (c.can("blog.posts.publish")) {
-      html += "<form method=\"post\" action=\"/blog/editor/posts/" + id + (post.published() ? "/unpublish" : "/publish") +
-              "\"><button>" + (post.published() ? "Unpublish" : "Publish") + "</button></form>";
+      actions += "<form method=\"post\" action=\"/blog/editor/posts/" + id + (post.published() ? "/unpublish" : "/publish") +
+                 "\" class=\"inline\"><button type=\"submit\" class=\"btn btn-secondary\">" +
+                 (post.published() ? "Unpublish" : "Publish") + "</button></form> ";
     }
-    html += "<form method=\"post\" action=\"/blog/editor/posts/" + id + "/delete\"><button>Delete</button></form></td></tr>";
+    actions += "<form method=\"post\" action=\"/blog/editor/posts/" + id +
+               "/delete\" class=\"inline\"><button type=\"submit\" class=\"btn btn-danger\">Delete</button></form>";
+    cells.push_back({"<a href=\"/blog/editor/posts/" + id + "/edit\">" + escape_html(post.title) + "</a>",
+                     "<code class=\"text-xs\">" + escape_html(post.slug) + "</code>",
+                     "<span class=\"badge" + std::string(post.published() ? " badge-ok" : "") + "\">" +
+                         escape_html(post.status) + "</span>",
+                     escape_html(post.updated_at), actions});
   }
-  html += "</tbody></table>";
-  c.response().render("Posts", html + pager(page, "/blog/editor"));
+  std::string html = "<div class=\"mb-4 flex flex-wrap items-center justify-between gap-3\"><h1 class=\"mb-0\">Posts</h1>"
+                     "<a class=\"btn\" href=\"/blog/editor/new\">New post</a></div><div class=\"card\">" +
+                     table.render(query, cells, page.total) + "</div>";
+  c.response().render("Posts", html);
 }
 
 std::string post_form(const std::string& action, const Draft& draft, const std::string& error) {
   std::string html;
-  if (!error.empty()) html += "<p role=\"alert\" class=\"error\">" + escape_html(error) + "</p>";
-  html += "<form method=\"post\" action=\"" + escape_html(action) + "\">"
-          "<p><label for=\"title\">Title</label> <input id=\"title\" name=\"title\" required maxlength=\"200\" value=\"" +
-          escape_html(draft.title) + "\"></p><p><label for=\"slug\">Slug</label> <input id=\"slug\" name=\"slug\" "
-          "maxlength=\"80\" pattern=\"[a-z0-9-]+\" value=\"" + escape_html(draft.slug) + "\"></p>"
-          "<p><label for=\"body\">Body (Markdown)</label><br><textarea id=\"body\" name=\"body\" rows=\"16\">" +
-          escape_html(draft.body) + "</textarea></p><p><button>Save</button></p></form>";
+  if (!error.empty()) html += "<p role=\"alert\" class=\"flash flash-error\">" + escape_html(error) + "</p>";
+  html += "<form method=\"post\" action=\"" + escape_html(action) + "\" class=\"card max-w-3xl\">"
+          "<div class=\"field\"><label for=\"title\">Title</label><input id=\"title\" name=\"title\" type=\"text\" required "
+          "maxlength=\"200\" value=\"" + escape_html(draft.title) + "\"></div><div class=\"field\"><label for=\"slug\">Slug</label>"
+          "<input id=\"slug\" name=\"slug\" type=\"text\" maxlength=\"80\" pattern=\"[a-z0-9-]+\" value=\"" +
+          escape_html(draft.slug) + "\"><p class=\"hint\">Empty: made from the title.</p></div>"
+          "<div class=\"field\"><label for=\"body\">Body (Markdown)</label><textarea id=\"body\" name=\"body\" rows=\"16\">" +
+          escape_html(draft.body) + "</textarea></div><button type=\"submit\" class=\"btn\">Save</button></form>";
   return html;
 }
 

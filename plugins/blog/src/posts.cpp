@@ -57,6 +57,21 @@ Page list_posts(calyx::sdk::Db& db, bool published_only, int page, int per_page)
   return result;
 }
 
+Page list_for_table(calyx::sdk::Db& db, const calyx::sdk::DataTable& table, const calyx::sdk::TableQuery& query) {
+  Page result;
+  result.page = query.page;
+  result.per_page = table.per_page();
+  std::vector<calyx::sdk::Param> params;
+  std::string where = table.where(query, params);
+  result.total = db.query_integer("SELECT COUNT(*) FROM blog_posts" + where, params).value_or(0);
+  std::string limit = table.limit(query, params);
+  for (const auto& row : db.query(std::string("SELECT ") + kColumns + " FROM blog_posts" + where + table.order_by(query) + limit,
+                                  params)) {
+    result.posts.push_back(read(row));
+  }
+  return result;
+}
+
 std::optional<Post> find_by_slug(calyx::sdk::Db& db, std::string_view slug, bool published_only) {
   std::string sql = std::string("SELECT ") + kColumns + " FROM blog_posts WHERE slug = ?";
   if (published_only) sql += " AND status = 'published'";

@@ -28,6 +28,8 @@ struct Page {
 
 // Published posts, newest first, or all posts (editor) newest-updated first.
 Page list_posts(calyx::sdk::Db& db, bool published_only, int page, int per_page);
+// The editor's table: every post, filtered, sorted and paged as `query` asks (columns whitelisted by `table`).
+Page list_for_table(calyx::sdk::Db& db, const calyx::sdk::DataTable& table, const calyx::sdk::TableQuery& query);
 std::optional<Post> find_by_slug(calyx::sdk::Db& db, std::string_view slug, bool published_only);
 std::optional<Post> find_by_id(calyx::sdk::Db& db, std::int64_t id);
 

@@ -181,13 +181,31 @@ class Db {
     for (const Row& row : query(sql, params)) return row.is_null(0) ? std::nullopt : std::optional(row.integer(0));
     return std::nullopt;
   }
+  // The same with parameters gathered at run time (e.g. a DataTable's filter).
+  std::int64_t execute(std::string_view sql, const std::vector<Param>& params) {
+    std::vector<calyx_value> values = raw(params);
+    std::int64_t affected = 0;
+    check(detail::api().db_execute(call_, to_calyx_str(sql), values.data(), values.size(), &affected));
+    return affected;
+  }
+  Rows query(std::string_view sql, const std::vector<Param>& params) {
+    std::vector<calyx_value> values = raw(params);
+    calyx_rows* rows = nullptr;
+    check(detail::api().db_query(call_, to_calyx_str(sql), values.data(), values.size(), &rows));
+    return Rows(rows);
+  }
+  std::optional<std::int64_t> query_integer(std::string_view sql, const std::vector<Param>& params) {
+    for (const Row& row : query(sql, params)) return row.is_null(0) ? std::nullopt : std::optional(row.integer(0));
+    return std::nullopt;
+  }
 
   void begin() { check(detail::api().db_begin(call_)); }
   void commit() { check(detail::api().db_commit(call_)); }
   void rollback() { check(detail::api().db_rollback(call_)); }
 
  private:
-  static std::vector<calyx_value> raw(std::initializer_list<Param> params) {
+  template <typename Params>
+  static std::vector<calyx_value> raw(const Params& params) {
     std::vector<calyx_value> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p.raw());
