@@ -145,14 +145,16 @@ std::string SessionPages::tenant_url(const http::Request& request, const tenancy
 http::Response SessionPages::form_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view title,
                                        std::string_view intro, std::string_view action, std::string_view fields,
                                        std::string_view button, status code) {
+  // The title and button are translated; callers' intros and fields are English for now.
+  i18n::Translator tr(page_locale(request, &tenant, nullptr));
   std::string csrf = accounts::random_token();
   std::string body = fmt::format(R"(<h1>{0}</h1>{1}
 <form method="post" action="{2}">
 <input type="hidden" name="_csrf" value="{3}">{4}
 <p><button type="submit">{5}</button></p>
 </form>)",
-                                 escape_html(title), intro, escape_html(action), csrf, fields, escape_html(button));
-  auto response = http::make_response(request, code, card_page(request, &tenant, title, body), "text/html; charset=utf-8");
+                                 escape_html(tr(title)), intro, escape_html(action), csrf, fields, escape_html(tr(button)));
+  auto response = http::make_response(request, code, card_page(request, &tenant, tr(title), body), "text/html; charset=utf-8");
   response.set(http::bhttp::field::set_cookie, cookie(kSignInCookie, csrf));
   response.set(http::bhttp::field::cache_control, "no-store");
   return response;
@@ -245,23 +247,26 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
 http::Response SessionPages::sign_in_page(const http::Request& request, const tenancy::Tenant& tenant,
                                           std::string_view error, std::string_view email, std::string_view next,
                                           status code) {
+  i18n::Translator tr(page_locale(request, &tenant, nullptr));
   std::string csrf = accounts::random_token();
   std::string body = fmt::format(
-      R"(<h1>Sign in to {0}</h1>{1}
+      R"(<h1>{title}</h1>{error}
 <form method="post" action="/sign-in">
-<input type="hidden" name="_csrf" value="{2}"><input type="hidden" name="next" value="{3}">
-<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="username" required value="{4}"></p>
-<p><label for="password">Password</label> <input id="password" name="password" type="password" autocomplete="current-password" required></p>
-<p><button type="submit">Sign in</button></p>
+<input type="hidden" name="_csrf" value="{csrf}"><input type="hidden" name="next" value="{next}">
+<div class="field"><label for="email">{email_label}</label><input id="email" name="email" type="email" autocomplete="username" required value="{email}"></div>
+<div class="field"><label for="password">{password_label}</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
+<p><button type="submit">{button}</button></p>
 </form>
-<p><a href="/password/forgot">Forgot your password?</a> · <a href="/sign-in/pin">Email me a sign-in code</a></p>)",
-      escape_html(tenant.name), error.empty() ? "" : fmt::format(R"(<p role="alert">{}</p>)", escape_html(error)), csrf,
-      escape_html(next), escape_html(email));
-  auto response = error_page(request, code, "Sign in", "", &tenant);
-  response.body() = card_page(request, &tenant, "Sign in", body);
+<p class="mt-4 text-sm"><a href="/password/forgot">{forgot}</a> · <a href="/sign-in/pin">{pin}</a></p>)",
+      fmt::arg("title", escape_html(fmt::format("{} {}", tr("Sign in to"), tenant.name))),
+      fmt::arg("error", error.empty() ? "" : fmt::format(R"(<p role="alert" class="flash flash-error">{}</p>)", escape_html(error))),
+      fmt::arg("csrf", csrf), fmt::arg("next", escape_html(next)), fmt::arg("email_label", escape_html(tr("Email"))),
+      fmt::arg("email", escape_html(email)), fmt::arg("password_label", escape_html(tr("Password"))),
+      fmt::arg("button", escape_html(tr("Sign in"))), fmt::arg("forgot", escape_html(tr("Forgot your password?"))),
+      fmt::arg("pin", escape_html(tr("Email me a sign-in code"))));
+  auto response = http::make_response(request, code, card_page(request, &tenant, tr("Sign in"), body), "text/html; charset=utf-8");
   response.set(http::bhttp::field::set_cookie, cookie(kSignInCookie, csrf));
   response.set(http::bhttp::field::cache_control, "no-store");
-  response.prepare_payload();
   return response;
 }
 
