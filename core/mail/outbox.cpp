@@ -21,10 +21,10 @@ Status Outbox::enqueue(const Message& m) {
     std::string now = utc_now();
     long long tenant = m.tenant_id.value_or(0);
     soci::indicator tenant_i = m.tenant_id ? soci::i_ok : soci::i_null;
-    lease->session() << "INSERT INTO calyx_outbox (tenant_id, to_address, from_address, subject, body_text, created_at) "
-                        "VALUES (:t, :to, :f, :s, :b, :c)",
+    lease->session() << "INSERT INTO calyx_outbox (tenant_id, to_address, from_address, subject, body_text, body_html, created_at) "
+                        "VALUES (:t, :to, :f, :s, :b, :h, :c)",
         soci::use(tenant, tenant_i), soci::use(m.to), soci::use(m.from), soci::use(m.subject), soci::use(m.body),
-        soci::use(now);
+        soci::use(m.html), soci::use(now);
     return Ok{};
   } catch (const std::exception& e) {
     return Error::failed(fmt::format("queueing the email: {}", e.what()));
@@ -40,9 +40,10 @@ Result<std::vector<Message>> Outbox::latest(std::size_t limit) {
     long long id = 0, tenant = 0, max = static_cast<long long>(std::min<std::size_t>(limit, 500));
     soci::indicator tenant_i, sent_i;
     soci::statement rows = (lease->session().prepare << "SELECT id, tenant_id, to_address, from_address, subject, body_text, "
-                                                        "created_at, sent_at FROM calyx_outbox ORDER BY id DESC LIMIT :l",
+                                                        "body_html, created_at, sent_at FROM calyx_outbox ORDER BY id DESC LIMIT :l",
                             soci::into(id), soci::into(tenant, tenant_i), soci::into(m.to), soci::into(m.from),
-                            soci::into(m.subject), soci::into(m.body), soci::into(m.created_at), soci::into(m.sent_at, sent_i),
+                            soci::into(m.subject), soci::into(m.body), soci::into(m.html), soci::into(m.created_at),
+                            soci::into(m.sent_at, sent_i),
                             soci::use(max));
     rows.execute();
     while (rows.fetch()) {
@@ -67,11 +68,11 @@ Result<std::vector<Message>> Outbox::due(std::size_t limit) {
     int attempts_limit = max_attempts;
     soci::indicator tenant_i;
     soci::statement rows = (lease->session().prepare << "SELECT id, tenant_id, to_address, from_address, subject, body_text, "
-                                                        "created_at FROM calyx_outbox WHERE sent_at IS NULL AND attempts < :a "
+                                                        "body_html, created_at FROM calyx_outbox WHERE sent_at IS NULL AND attempts < :a "
                                                         "AND next_attempt_at <= :n ORDER BY id LIMIT :l",
                             soci::use(attempts_limit), soci::use(now), soci::use(max), soci::into(id), soci::into(tenant, tenant_i),
                             soci::into(m.to), soci::into(m.from), soci::into(m.subject), soci::into(m.body),
-                            soci::into(m.created_at));
+                            soci::into(m.html), soci::into(m.created_at));
     rows.execute();
     while (rows.fetch()) {
       m.id = id;

@@ -196,17 +196,11 @@ Result<SmtpServer> SmtpServer::parse(std::string_view url) {
   return server;
 }
 
-std::string format_message(const Message& m, std::string_view message_id_domain) {
-  unsigned char id[12];
-  randombytes_buf(id, sizeof id);
-  char hex[25];
-  sodium_bin2hex(hex, sizeof hex, id, sizeof id);
-  std::string out = fmt::format(
-      "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {:%a, %d %b %Y %H:%M:%S +0000}\r\nMessage-ID: <{}@{}>\r\n"
-      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-      m.from, m.to, header_text(m.subject), fmt::gmtime(std::time(nullptr)), hex, message_id_domain);
-  // Body: CRLF line ends, and a leading dot doubled (RFC 5321 4.5.2).
-  std::string_view body = m.body;
+namespace {
+
+// CRLF line ends, and a leading dot doubled (RFC 5321 4.5.2).
+std::string smtp_lines(std::string_view body) {
+  std::string out;
   while (!body.empty()) {
     auto end = body.find('\n');
     std::string_view line = body.substr(0, end);
@@ -216,6 +210,28 @@ std::string format_message(const Message& m, std::string_view message_id_domain)
     if (end == std::string_view::npos) break;
     body.remove_prefix(end + 1);
   }
+  return out;
+}
+
+}  // namespace
+
+std::string format_message(const Message& m, std::string_view message_id_domain) {
+  unsigned char id[12];
+  randombytes_buf(id, sizeof id);
+  char hex[25];
+  sodium_bin2hex(hex, sizeof hex, id, sizeof id);
+  std::string out = fmt::format("From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {:%a, %d %b %Y %H:%M:%S +0000}\r\n"
+                                "Message-ID: <{}@{}>\r\nMIME-Version: 1.0\r\n",
+                                m.from, m.to, header_text(m.subject), fmt::gmtime(std::time(nullptr)), hex, message_id_domain);
+  constexpr std::string_view text_part = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n";
+  if (m.html.empty()) return out + std::string(text_part) + smtp_lines(m.body);
+  // Text and HTML as alternatives (RFC 2046 5.1.4): clients show the HTML, the text stays for the rest.
+  std::string boundary = fmt::format("calyx-{}", hex);
+  out += fmt::format("Content-Type: multipart/alternative; boundary=\"{}\"\r\n\r\n", boundary);
+  out += fmt::format("--{}\r\n{}", boundary, text_part) + smtp_lines(m.body);
+  out += fmt::format("--{}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n", boundary) +
+         smtp_lines(m.html);
+  out += fmt::format("--{}--\r\n", boundary);
   return out;
 }
 

@@ -65,7 +65,7 @@ mail::Message invitation_email(const Invitation& invitation, std::string_view or
   return {0, tenant_id, invitation.email, std::move(from), fmt::format("You are invited to join {}", org_name),
           fmt::format("{} to join {} as {}. Accept or decline within 7 days:\n{}/invitation?token={}\n", who, org_name,
                       to_string(invitation.role), base_url, invitation.token),
-          "", ""};
+          "", "", ""};
 }
 
 Orgs::Orgs(db::ConnectionPool& host) : host_(host) {}

@@ -1,6 +1,8 @@
 // Theme fields, their validation, inheritance and the stylesheet.
 #include <calyx/themes/theme.hpp>
 
+#include <calyx/templates/template.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -312,6 +314,76 @@ std::string stylesheet(const Resolved& theme) {
     css += '\n';
   }
   return css;
+}
+
+std::string email_html(const Resolved& theme, std::string_view brand, std::string_view subject, std::string_view text,
+                       std::string_view base_url) {
+  using templates::escape_html;
+  std::string primary(theme.get("primary_color")), background(theme.get("background_color")),
+      ink(theme.get("text_color")), font(theme.get("font_family")), heading(theme.heading_font());
+  // Paragraphs from blank lines; lines kept; links made clickable (the escaped text holds no quotes to break out).
+  std::string body, paragraph;
+  auto flush = [&] {
+    if (!paragraph.empty()) body += fmt::format("<p style=\"margin:0 0 16px\">{}</p>", paragraph);
+    paragraph.clear();
+  };
+  std::string_view rest = text;
+  while (!rest.empty() || !paragraph.empty()) {
+    auto end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    if (line.empty() || line == "\r") {
+      flush();
+      if (rest.empty()) break;
+      continue;
+    }
+    std::string escaped = escape_html(line), linked;
+    for (std::size_t at = 0; at < escaped.size();) {
+      auto start = escaped.find("http", at);
+      if (start == std::string::npos || (escaped.compare(start, 7, "http://") != 0 && escaped.compare(start, 8, "https://") != 0)) {
+        linked += escaped.substr(at, start == std::string::npos ? std::string::npos : start + 4 - at);
+        if (start == std::string::npos) break;
+        at = start + 4;
+        continue;
+      }
+      auto stop = escaped.find_first_of(" \t", start);
+      std::string url = escaped.substr(start, stop == std::string::npos ? std::string::npos : stop - start);
+      linked += escaped.substr(at, start - at) + fmt::format("<a href=\"{0}\" style=\"color:{1}\">{0}</a>", url, primary);
+      at = stop == std::string::npos ? escaped.size() : stop;
+    }
+    paragraph += (paragraph.empty() ? "" : "<br>") + linked;
+    if (rest.empty()) flush();
+  }
+  std::string logo(theme.get("logo_url"));
+  if (logo.starts_with('/')) logo = base_url.empty() ? std::string() : std::string(base_url) + logo;
+  std::string masthead = logo.empty()
+                             ? fmt::format("<strong style=\"font-family:{};font-size:20px;color:{}\">{}</strong>", escape_html(heading),
+                                           primary, escape_html(brand))
+                             : fmt::format("<img src=\"{}\" alt=\"{}\" height=\"40\" style=\"height:40px;border:0\">", escape_html(logo),
+                                           escape_html(brand));
+  std::string copyright(theme.get("copyright_text"));
+  if (copyright.empty()) copyright = "© " + std::string(brand);
+  std::string support(theme.get("support_email"));
+  return fmt::format(
+      R"(<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{subject}</title>
+<style>:root {{ --color-primary: {primary}; --color-background: {background}; --color-text: {ink}; --font-family: {font}; }}</style>
+</head>
+<body style="margin:0;padding:0;background:{background};color:{ink};font-family:{font}">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:{background}"><tr><td align="center" style="padding:24px">
+<table role="presentation" width="600" cellpadding="0" cellspacing="0" style="max-width:600px;width:100%;background:#ffffff;border-top:4px solid {primary};border-radius:8px">
+<tr><td style="padding:24px 24px 8px">{masthead}</td></tr>
+<tr><td style="padding:8px 24px 8px;font-family:{font};font-size:15px;line-height:1.5;color:#111827">{body}</td></tr>
+</table>
+<p style="font-family:{font};font-size:12px;color:{ink};margin:16px 0 0">{copyright}{support}</p>
+</td></tr></table>
+</body></html>
+)",
+      fmt::arg("subject", escape_html(subject)), fmt::arg("primary", primary), fmt::arg("background", background),
+      fmt::arg("ink", ink), fmt::arg("font", escape_html(font)), fmt::arg("masthead", masthead), fmt::arg("body", body),
+      fmt::arg("copyright", escape_html(copyright)),
+      fmt::arg("support", support.empty() ? std::string() : fmt::format(" · <a href=\"mailto:{0}\" style=\"color:{1}\">{0}</a>",
+                                                                        escape_html(support), primary)));
 }
 
 Result<Image> check_image(std::string_view bytes) {

@@ -33,13 +33,11 @@ http::Response SessionPages::forgot_password(const http::Request& request, const
   auto token = services_.accounts.start_password_reset(email, tenant.id);
   if (token && *token) {
     std::string link = tenant_url(request, tenant) + "/password/reset?token=" + **token;
-    auto queued = services_.outbox.enqueue(
-        {0, tenant.id, accounts::normalize_email(email).value(), sender(tenant),
-         fmt::format("Reset your {} password", tenant.name),
-         fmt::format("Someone asked to reset the password of your {} account.\n\nChoose a new password here (the link "
+    auto queued = send(request, tenant, accounts::normalize_email(email).value(),
+                    fmt::format("Reset your {} password", tenant.name),
+                    fmt::format("Someone asked to reset the password of your {} account.\n\nChoose a new password here (the link "
                      "works once, for an hour):\n{}\n\nIf it was not you, ignore this email.\n",
-                     tenant.name, link),
-         "", ""});
+                     tenant.name, link));
     if (!queued) return error_page(request, status::service_unavailable, "Try again", queued.error().message(), &tenant);
   }
   services_.audit.record({0, "", "user", std::nullopt, std::nullopt, tenant.id, "password.reset_requested", email, "{}",
@@ -99,15 +97,13 @@ http::Response SessionPages::register_page(const http::Request& request, const h
   std::string email = form_field(body, "email").value_or("");
   auto registered = services_.accounts.register_user(
       {email, form_field(body, "name").value_or(""), form_field(body, "password").value_or(""), false, false}, tenant.id);
-  std::string from = sender(tenant);
   if (!registered && registered.error().code() == Error::Code::conflict) {
     // Taken: tell the owner of the address, not the visitor.
-    (void)services_.outbox.enqueue({0, tenant.id, accounts::normalize_email(email).value(), from,
-                                    fmt::format("Your {} account", tenant.name),
-                                    fmt::format("Someone tried to register at {} with this address, which already has an "
+    (void)send(request, tenant, accounts::normalize_email(email).value(),
+                    fmt::format("Your {} account", tenant.name),
+                    fmt::format("Someone tried to register at {} with this address, which already has an "
                                                 "account. Sign in here: {}/sign-in\n",
-                                                tenant.name, tenant_url(request, tenant)),
-                                    "", ""});
+                                                tenant.name, tenant_url(request, tenant)));
   } else if (!registered) {
     return form(fmt::format(R"(<p role="alert">{}</p>)", escape_html(registered.error().message())), status::unprocessable_entity);
   } else {
@@ -120,10 +116,10 @@ http::Response SessionPages::register_page(const http::Request& request, const h
                                          fmt::format(R"({{"user_id":{},"email":"{}","tenant":"{}"}})", user.id, user.email,
                                                      tenant.slug));
     }
-    (void)services_.outbox.enqueue({0, tenant.id, user.email, from, fmt::format("Confirm your {} account", tenant.name),
-                                    fmt::format("Welcome to {}! Confirm your email address to sign in:\n{}/confirm?token={}\n",
-                                                tenant.name, tenant_url(request, tenant), registered->confirmation_token),
-                                    "", ""});
+    (void)send(request, tenant, user.email,
+                    fmt::format("Confirm your {} account", tenant.name),
+                    fmt::format("Welcome to {}! Confirm your email address to sign in:\n{}/confirm?token={}\n",
+                                                tenant.name, tenant_url(request, tenant), registered->confirmation_token));
   }
   return http::make_response(request, status::ok,
                              card_page(request, &tenant, "Check your email",
@@ -223,17 +219,15 @@ http::Response SessionPages::security(const http::Request& request, const http::
       notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(token.error().message()));
     } else {
       auto to = accounts::normalize_email(new_email).value();
-      (void)services_.outbox.enqueue({0, tenant.id, to, sender(tenant),
-                                      fmt::format("Confirm your new {} email", tenant.name),
-                                      fmt::format("Follow this link to use this address for your {} account:\n{}/account/email?token={}\n",
-                                                  tenant.name, tenant_url(request, tenant), *token),
-                                      "", ""});
-      (void)services_.outbox.enqueue({0, tenant.id, user.email, sender(tenant),
-                                      fmt::format("Your {} email is being changed", tenant.name),
-                                      fmt::format("Someone signed in as you asked to change your email to {}. If it was "
+      (void)send(request, tenant, to,
+                    fmt::format("Confirm your new {} email", tenant.name),
+                    fmt::format("Follow this link to use this address for your {} account:\n{}/account/email?token={}\n",
+                                                  tenant.name, tenant_url(request, tenant), *token));
+      (void)send(request, tenant, user.email,
+                    fmt::format("Your {} email is being changed", tenant.name),
+                    fmt::format("Someone signed in as you asked to change your email to {}. If it was "
                                                   "not you, change your password now.\n",
-                                                  to),
-                                      "", ""});
+                                                  to));
       audit("account.email_change_requested");
       notice = R"(<p role="status">We sent a link to the new address. Follow it to finish the change.</p>)";
     }

@@ -132,7 +132,7 @@ http::Response SessionPages::org_page(const http::Request& request, const http::
     } catch (const std::exception&) {
     }
     auto mail_invitation = [&](const orgs::Invitation& inv) {
-      return services_.outbox.enqueue(orgs::invitation_email(inv, org_name, user.name.empty() ? user.email : user.name,
+      return send(request, tenant, orgs::invitation_email(inv, org_name, user.name.empty() ? user.email : user.name,
                                                              tenant_url(request, tenant), sender(tenant), tenant.id));
     };
     Result<orgs::Invitation> outcome = Error::invalid_argument("unknown action");

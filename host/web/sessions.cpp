@@ -108,6 +108,24 @@ std::string SessionPages::cookie(std::string_view name, std::string_view value, 
   return make_cookie(name, value, extra, services_.secure_cookies);
 }
 
+Status SessionPages::send(const http::Request& request, const tenancy::Tenant& tenant, mail::Message message) {
+  const auto& theme = tenant.effective_theme;
+  std::string brand(theme.get("company_name").empty() ? std::string_view(tenant.name) : theme.get("company_name"));
+  message.html = themes::email_html(theme, brand, message.subject, message.body, tenant_url(request, tenant));
+  return services_.outbox.enqueue(message);
+}
+
+Status SessionPages::send(const http::Request& request, const tenancy::Tenant& tenant, std::string to, std::string subject,
+                          std::string body) {
+  mail::Message message;
+  message.tenant_id = tenant.id;
+  message.to = std::move(to);
+  message.from = sender(tenant);
+  message.subject = std::move(subject);
+  message.body = std::move(body);
+  return send(request, tenant, std::move(message));
+}
+
 http::Response SessionPages::app_page(const http::Request& request, const tenancy::Tenant& tenant, const Visitor& visitor,
                                       std::string_view title, std::string_view main, status code) {
   Frame frame = frame_builder_ ? frame_builder_(request, tenant, visitor) : plain_frame(request, &tenant, &visitor);
@@ -339,12 +357,11 @@ http::Response SessionPages::pin_sign_in(const http::Request& request, const htt
   if (form_field(body, "action").value_or("") == "send") {
     auto pin = services_.accounts.start_pin_sign_in(email, tenant.id);
     if (pin && *pin) {
-      (void)services_.outbox.enqueue({0, tenant.id, accounts::normalize_email(email).value(), sender(tenant),
-                                      fmt::format("Your {} sign-in code", tenant.name),
-                                      fmt::format("Your code to sign in to {} is {}. It works once, for 10 minutes.\n"
+      (void)send(request, tenant, accounts::normalize_email(email).value(),
+                    fmt::format("Your {} sign-in code", tenant.name),
+                    fmt::format("Your code to sign in to {} is {}. It works once, for 10 minutes.\n"
                                                   "If you did not ask for it, ignore this email.\n",
-                                                  tenant.name, **pin),
-                                      "", ""});
+                                                  tenant.name, **pin));
     }
     // The same answer whether the account exists or not.
     return code_page("<p>If an account exists for that address, we emailed it a code.</p>", status::ok);

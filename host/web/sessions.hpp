@@ -112,6 +112,10 @@ class SessionPages {
   std::string cookie(std::string_view name, std::string_view value, std::string_view extra = "") const;
   // Who the tenant's emails come from: its support address, else the platform's no-reply address.
   std::string sender(const tenancy::Tenant& tenant) const;
+  // Queues an email of the tenant, from its sender, with an HTML alternative in the tenant's theme.
+  Status send(const http::Request& request, const tenancy::Tenant& tenant, mail::Message message);
+  Status send(const http::Request& request, const tenancy::Tenant& tenant, std::string to, std::string subject,
+              std::string body);
 
   AccountServices services_;
   FrameBuilder frame_builder_;

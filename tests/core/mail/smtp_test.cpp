@@ -33,7 +33,7 @@ TEST_CASE("the outbox is delivered by SMTP, and a refused message is retried lat
     mail::Outbox outbox(*world.pool);
     auto server = mail::SmtpServer::parse("smtp://mailer:secret@127.0.0.1:" + std::to_string(sink.port())).value();
     REQUIRE(outbox.enqueue({0, std::nullopt, "ann@example.com", "no-reply@acme.test", "Réinitialiser ton mot de passe",
-                            "Hello Ann,\n.hidden line\nBye\n", "", ""})
+                            "Hello Ann,\n.hidden line\nBye\n", "", "", ""})
                 .ok());
     CHECK(mail::deliver_due(outbox, server) == 1);
     auto received = sink.mail();
@@ -48,7 +48,7 @@ TEST_CASE("the outbox is delivered by SMTP, and a refused message is retried lat
     CHECK(mail::deliver_due(outbox, server) == 0);  // nothing twice
 
     sink.refuse_recipients(true);
-    REQUIRE(outbox.enqueue({0, std::nullopt, "nobody@example.com", "no-reply@acme.test", "Hi", "x", "", ""}).ok());
+    REQUIRE(outbox.enqueue({0, std::nullopt, "nobody@example.com", "no-reply@acme.test", "Hi", "x", "", "", ""}).ok());
     auto id = outbox.latest().value().front().id;
     CHECK(mail::deliver_due(outbox, server) == 0);
     auto failed = outbox.delivery(id).value();
@@ -68,7 +68,7 @@ TEST_CASE("the outbox is delivered by SMTP, and a refused message is retried lat
     CHECK(outbox.due(10).value().empty());  // given up after 8 attempts
     // An unreachable server is a failure like any other.
     auto nowhere = mail::SmtpServer::parse("smtp://127.0.0.1:1").value();
-    REQUIRE(outbox.enqueue({0, std::nullopt, "ann@example.com", "no-reply@acme.test", "Hi", "x", "", ""}).ok());
+    REQUIRE(outbox.enqueue({0, std::nullopt, "ann@example.com", "no-reply@acme.test", "Hi", "x", "", "", ""}).ok());
     CHECK(mail::deliver_due(outbox, nowhere) == 0);
     CHECK(outbox.delivery(outbox.latest().value().front().id)->last_error.find("cannot connect") != std::string::npos);
   });
@@ -79,7 +79,7 @@ TEST_CASE("STARTTLS: the client upgrades, verifies the server's certificate, and
     testing::TenancyWorld world(database);
     testing::SmtpSink sink(/*starttls=*/true);
     mail::Outbox outbox(*world.pool);
-    REQUIRE(outbox.enqueue({0, std::nullopt, "ann@example.com", "no-reply@acme.test", "Secret", "over TLS\n", "", ""}).ok());
+    REQUIRE(outbox.enqueue({0, std::nullopt, "ann@example.com", "no-reply@acme.test", "Secret", "over TLS\n", "", "", ""}).ok());
     auto id = outbox.latest().value().front().id;
 
     // The system's CAs do not know the sink's certificate: no mail goes out in clear instead.
@@ -100,5 +100,34 @@ TEST_CASE("STARTTLS: the client upgrades, verifies the server's certificate, and
     CHECK(sink.upgraded());
     REQUIRE(sink.mail().size() == 1);
     CHECK(sink.mail()[0].data.find("over TLS") != std::string::npos);
+  });
+}
+
+TEST_CASE("an email with an HTML alternative goes out as multipart/alternative, the text first") {
+  testing::every_backend([](TestDatabase& database) {
+    testing::TenancyWorld world(database);
+    testing::SmtpSink sink;
+    mail::Outbox outbox(*world.pool);
+    auto server = mail::SmtpServer::parse("smtp://127.0.0.1:" + std::to_string(sink.port())).value();
+    mail::Message message;
+    message.to = "ann@example.com";
+    message.from = "no-reply@acme.test";
+    message.subject = "Themed";
+    message.body = "Plain words\n";
+    message.html = "<p style=\"color:#c2410c\">Themed words</p>\n.dotted line\n";
+    REQUIRE(outbox.enqueue(message).ok());
+    CHECK(outbox.latest().value().front().html == message.html);
+    CHECK(mail::deliver_due(outbox, server) == 1);
+    auto received = sink.mail();
+    REQUIRE(received.size() == 1);
+    const auto& data = received[0].data;
+    auto boundary_at = data.find("Content-Type: multipart/alternative; boundary=\"");
+    REQUIRE(boundary_at != std::string::npos);
+    auto text_at = data.find("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nPlain words\r\n");
+    auto html_at = data.find("Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n<p style=\"color:#c2410c\">");
+    CHECK(text_at != std::string::npos);
+    CHECK(html_at != std::string::npos);
+    CHECK(text_at < html_at);
+    CHECK(data.find("--\r\n", html_at) != std::string::npos);  // the closing boundary
   });
 }

@@ -144,3 +144,27 @@ TEST_CASE("stored values round-trip through JSON; unknown keys and non-strings a
   CHECK(themes::from_json("[1,2]").error().message() == "the stored theme is not a JSON object");
   CHECK(themes::from_json("").value().empty());
 }
+
+TEST_CASE("emails in the theme: colours and fonts inline, text escaped, links kept, the logo made absolute") {
+  themes::Values own{{"primary_color", "#c2410c"}, {"background_color", "#fff7ed"}, {"font_family", "Georgia, serif"},
+                     {"logo_url", "/theme/files/logo_url?v=1"}, {"copyright_text", "© Acme"}, {"support_email", "help@acme.test"}};
+  auto theme = themes::resolve({&own});
+  std::string html = themes::email_html(theme, "Acme <Inc>", "Reset <now>",
+                                        "Hello <b>Ann</b>,\n\nChoose a password: https://acme.test/reset?token=abc&x=1\nThanks",
+                                        "https://acme.test");
+  CHECK(html.find("--color-primary: #c2410c") != std::string::npos);
+  CHECK(html.find("border-top:4px solid #c2410c") != std::string::npos);
+  CHECK(html.find("background:#fff7ed") != std::string::npos);
+  CHECK(html.find("font-family:Georgia, serif") != std::string::npos);
+  CHECK(html.find("<title>Reset &lt;now&gt;</title>") != std::string::npos);
+  CHECK(html.find("Hello &lt;b&gt;Ann&lt;/b&gt;,") != std::string::npos);
+  CHECK(html.find("<b>") == std::string::npos);
+  CHECK(html.find(R"(<a href="https://acme.test/reset?token=abc&amp;x=1" style="color:#c2410c">)") != std::string::npos);
+  CHECK(html.find(R"(<img src="https://acme.test/theme/files/logo_url?v=1" alt="Acme &lt;Inc&gt;")") != std::string::npos);
+  CHECK(html.find("© Acme") != std::string::npos);
+  CHECK(html.find("mailto:help@acme.test") != std::string::npos);
+  // Without a logo, the brand's name in the heading font.
+  auto plain = themes::email_html(themes::resolve({}), "Globex", "Hi", "x", "");
+  CHECK(plain.find("Globex</strong>") != std::string::npos);
+  CHECK(plain.find("<img") == std::string::npos);
+}

@@ -394,3 +394,22 @@ TEST_CASE("platform admins create, suspend and delete workspaces from the platfo
     CHECK(root.request("GET", "/platform/audit").body.find("platform.tenant_create") != std::string::npos);
   });
 }
+
+TEST_CASE("the workspace's emails wear its theme: an HTML alternative in its colours beside the text") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    Team team(world);
+    REQUIRE(world.tenancy->set_theme("acme", {{"primary_color", "#c2410c"}, {"company_name", "Acme Rockets"}}).ok());
+    REQUIRE(world.directory->refresh().ok());
+    Browser browser(world, "acme.localhost");
+    auto form = browser.request("GET", "/password/forgot");
+    auto sent = browser.request("POST", "/password/forgot", "_csrf=" + Browser::csrf_of(form) + "&email=member%40acme.test");
+    CHECK(sent.status == 200);
+    auto mail = world.outbox->latest(1).value();
+    REQUIRE(mail.size() == 1);
+    CHECK(mail[0].body.find("/password/reset?token=") != std::string::npos);
+    CHECK(mail[0].html.find("border-top:4px solid #c2410c") != std::string::npos);
+    CHECK(mail[0].html.find("Acme Rockets") != std::string::npos);
+    CHECK(mail[0].html.find(R"(<a href="http://acme.test)") != std::string::npos);  // the link, clickable
+  });
+}

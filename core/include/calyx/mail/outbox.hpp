@@ -18,6 +18,7 @@ struct Message {
   std::optional<std::int64_t> tenant_id;
   std::string to, from, subject, body;  // plain text
   std::string created_at, sent_at;      // sent_at empty: not delivered yet
+  std::string html;                     // an HTML alternative (the tenant's theme); empty: text only
 };
 
 class Outbox {

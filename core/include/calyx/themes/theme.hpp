@@ -71,6 +71,13 @@ Resolved resolve(const std::vector<const Values*>& chain);
 // Tailwind's opacity modifiers), then the custom CSS.
 std::string stylesheet(const Resolved& theme);
 
+// An email's HTML alternative in the theme: its colours and fonts inline (mail clients ignore linked
+// stylesheets, and most ignore variables, which are declared too), the brand (the logo when `base_url` makes
+// its address absolute) and the footer. Every character of `text` is escaped; its paragraphs and its
+// http(s) links are kept.
+std::string email_html(const Resolved& theme, std::string_view brand, std::string_view subject, std::string_view text,
+                       std::string_view base_url);
+
 // An uploaded theme image: its type from its first bytes (never from the client's word), size-checked.
 struct Image {
   std::string content_type;  // image/png, image/jpeg, image/gif, image/webp, image/x-icon
