@@ -12,6 +12,9 @@ module.exports = {
     extend: {
       colors: {
         primary: 'rgb(var(--color-primary-rgb) / <alpha-value>)',
+        'primary-strong': 'rgb(var(--color-primary-strong-rgb) / <alpha-value>)',
+        'on-primary': 'rgb(var(--color-on-primary-rgb) / <alpha-value>)',
+        link: 'rgb(var(--color-link-rgb) / <alpha-value>)',
         secondary: 'rgb(var(--color-secondary-rgb) / <alpha-value>)',
         accent: 'rgb(var(--color-accent-rgb) / <alpha-value>)',
         canvas: 'rgb(var(--color-background-rgb) / <alpha-value>)',

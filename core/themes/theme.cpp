@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 
 namespace calyx::themes {
 namespace {
@@ -205,7 +206,40 @@ std::string rgb_triplet(std::string_view color) {
   return fmt::format("{} {} {}", (*rgb)[0], (*rgb)[1], (*rgb)[2]);
 }
 
+// WCAG 2 relative luminance and contrast ratio.
+double luminance(const std::array<int, 3>& rgb) {
+  double channels[3];
+  for (int i = 0; i < 3; ++i) {
+    double c = rgb[i] / 255.0;
+    channels[i] = c <= 0.03928 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+  }
+  return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
+}
+
+double contrast(const std::array<int, 3>& a, const std::array<int, 3>& b) {
+  double la = luminance(a), lb = luminance(b);
+  return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
+}
+
+// `color` moved towards black (or white) in small steps until it contrasts `against` by at least 4.5:1 (WCAG
+// AA for body text); unchanged when it already does.
+std::array<int, 3> readable_on(std::array<int, 3> color, const std::array<int, 3>& against) {
+  bool darken = luminance(against) > 0.18;
+  for (int step = 0; step < 60 && contrast(color, against) < 4.5; ++step) {
+    for (int& c : color) c = darken ? static_cast<int>(c * 0.95) : std::min(255, static_cast<int>(c + (255 - c) * 0.1 + 1));
+  }
+  return color;
+}
+
+std::string hex_of(const std::array<int, 3>& rgb) { return fmt::format("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2]); }
+
 }  // namespace
+
+double contrast_ratio(std::string_view a, std::string_view b) {
+  auto first = parse_color(a), second = parse_color(b);
+  if (!first || !second) return 0;
+  return contrast(*first, *second);
+}
 
 const std::vector<FieldSpec>& fields() { return kFields; }
 
@@ -300,6 +334,20 @@ std::string stylesheet(const Resolved& theme) {
   for (std::string_view name : {"primary", "secondary", "accent", "background", "text"}) {
     std::string field = std::string(name) + "_color";
     css += fmt::format("  --color-{0}: {1};\n  --color-{0}-rgb: {2};\n", name, theme.get(field), rgb_triplet(theme.get(field)));
+  }
+  // Derived colours that keep text readable whatever the tenant chose: filled buttons (primary, darkened if
+  // white text would not contrast 4.5:1 on it, unless dark text does) and links (primary against the background).
+  constexpr std::array<int, 3> white{255, 255, 255}, ink{17, 24, 39};
+  auto primary = parse_color(theme.get("primary_color")).value_or(std::array<int, 3>{99, 102, 241});
+  auto background = parse_color(theme.get("background_color")).value_or(white);
+  std::array<int, 3> strong = primary, on_primary = white;
+  if (contrast(primary, white) < 4.5) {
+    if (contrast(primary, ink) >= 4.5) on_primary = ink;
+    else strong = readable_on(primary, white);
+  }
+  auto link = readable_on(primary, background);
+  for (const auto& [name, rgb] : {std::pair{"primary-strong", strong}, std::pair{"on-primary", on_primary}, std::pair{"link", link}}) {
+    css += fmt::format("  --color-{0}: {1};\n  --color-{0}-rgb: {2} {3} {4};\n", name, hex_of(rgb), rgb[0], rgb[1], rgb[2]);
   }
   css += fmt::format("  --font-family: {};\n  --font-heading: {};\n", theme.get("font_family"), theme.heading_font());
   if (auto background = theme.get("login_background_url"); !background.empty()) {

@@ -52,6 +52,11 @@ function previewTheme(form) {
     if (value) preview.style.setProperty(name, value);
     else preview.style.removeProperty(name);
     if (triplet) preview.style.setProperty(`${name}-rgb`, triplet);
+    // Buttons and links use colours derived from the primary one (kept readable when saved): preview them as it.
+    if (triplet && name === '--color-primary') {
+      preview.style.setProperty('--color-primary-strong-rgb', triplet);
+      preview.style.setProperty('--color-link-rgb', triplet);
+    }
   }
 }
 

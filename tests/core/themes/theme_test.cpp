@@ -168,3 +168,34 @@ TEST_CASE("emails in the theme: colours and fonts inline, text escaped, links ke
   CHECK(plain.find("Globex</strong>") != std::string::npos);
   CHECK(plain.find("<img") == std::string::npos);
 }
+
+TEST_CASE("whatever the theme, buttons and links keep a 4.5:1 contrast (WCAG AA) through derived colours") {
+  auto variable = [](const std::string& css, const std::string& name) {
+    auto at = css.find("--color-" + name + ": ");
+    REQUIRE(at != std::string::npos);
+    at += name.size() + 10;
+    return css.substr(at, css.find(';', at) - at);
+  };
+  // The seed's default primary (#6366f1) is a shade too light for white text: buttons get it a little darker.
+  auto defaults = themes::stylesheet(themes::resolve({}));
+  CHECK(themes::contrast_ratio("#6366f1", "#ffffff") < 4.5);
+  CHECK(variable(defaults, "primary-strong") != "#6366f1");
+  CHECK(themes::contrast_ratio(variable(defaults, "primary-strong"), variable(defaults, "on-primary")) >= 4.5);
+  CHECK(themes::contrast_ratio(variable(defaults, "link"), "#ffffff") >= 4.5);
+  CHECK(themes::contrast_ratio("#111827", "#ffffff") >= 4.5);  // body text on the background
+  // A colour that already contrasts is kept as it is.
+  themes::Values dark{{"primary_color", "#1d4ed8"}};
+  auto kept = themes::stylesheet(themes::resolve({&dark}));
+  CHECK(variable(kept, "primary-strong") == "#1d4ed8");
+  CHECK(variable(kept, "on-primary") == "#ffffff");
+  // A light primary takes dark text instead of being darkened.
+  themes::Values yellow{{"primary_color", "#facc15"}};
+  auto light = themes::stylesheet(themes::resolve({&yellow}));
+  CHECK(variable(light, "primary-strong") == "#facc15");
+  CHECK(variable(light, "on-primary") == "#111827");
+  // On a dark background links are lightened until readable.
+  themes::Values night{{"primary_color", "#1e3a8a"}, {"background_color", "#0f172a"}, {"text_color", "#f8fafc"}};
+  auto inverted = themes::stylesheet(themes::resolve({&night}));
+  CHECK(themes::contrast_ratio(variable(inverted, "link"), "#0f172a") >= 4.5);
+  CHECK(themes::contrast_ratio("#1e3a8a", "#0f172a") < 4.5);
+}

@@ -203,6 +203,39 @@ for (const backend of backends) {
       expectNoTrouble();
     });
 
+    test('the default theme is readable (WCAG AA contrast) and the keyboard reaches the content first', async () => {
+      calyx.cli('tenant', 'create', '--slug', 'plain', '--name', 'Plain', '--isolation', 'shared');
+      const page = await newPage();
+      await page.goto(`${calyx.origin('plain')}/sign-in`);
+      const ratios = await page.evaluate(() => {
+        const rgb = (text) => text.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+        const lum = ([r, g, b]) => [r, g, b].map((c) => {
+          const v = c / 255;
+          return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+        const ratio = (a, b) => {
+          const [x, y] = [lum(rgb(a)), lum(rgb(b))].sort((m, n) => n - m);
+          return (x + 0.05) / (y + 0.05);
+        };
+        const style = (selector) => getComputedStyle(document.querySelector(selector));
+        const card = style('.card').backgroundColor;
+        return {
+          button: ratio(style('main button[type=submit]').color, style('main button[type=submit]').backgroundColor),
+          link: ratio(style('main a[href="/password/forgot"]').color, card),
+          text: ratio(style('h1').color, card),
+          footer: ratio(style('footer').color, style('body').backgroundColor),
+        };
+      });
+      for (const [what, ratio] of Object.entries(ratios)) assert.ok(ratio >= 4.5, `${what}: ${ratio.toFixed(2)}:1`);
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'email', 'then the form, in reading order');
+      await page.screenshot({ path: join(shots, 'sign-in-default-theme.png'), fullPage: true });
+      expectNoTrouble();
+    });
+
     test('the sidebar works on a phone-width screen', async () => {
       const page = await newPage({ width: 375, height: 740 });
       await signIn(page, 'globex', 'bob@globex.localhost');

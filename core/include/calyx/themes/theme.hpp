@@ -68,8 +68,13 @@ struct Resolved {
 Resolved resolve(const std::vector<const Values*>& chain);
 
 // The tenant's stylesheet: CSS variables on :root (--color-primary … --font-heading, plus RGB triplets for
-// Tailwind's opacity modifiers), then the custom CSS.
+// Tailwind's opacity modifiers, plus derived colours that keep text readable at WCAG AA whatever the theme:
+// --color-primary-strong and --color-on-primary for filled buttons, --color-link for links on the
+// background), then the custom CSS.
 std::string stylesheet(const Resolved& theme);
+
+// The WCAG 2 contrast ratio of two colours (1 to 21); 0 when either is not a colour.
+double contrast_ratio(std::string_view a, std::string_view b);
 
 // An email's HTML alternative in the theme: its colours and fonts inline (mail clients ignore linked
 // stylesheets, and most ignore variables, which are declared too), the brand (the logo when `base_url` makes
