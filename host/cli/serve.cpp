@@ -31,13 +31,13 @@ int serve(const std::string& config_file) {
   host::TenantDirectory directory(*context.tenancy, context.settings.base_domain, context.settings.default_tenant);
   if (auto started = directory.start(); !started) return fail(started.error().message());
   web::PlatformInfo info{CALYX_VERSION, context.settings.base_domain};
+  bool secure_cookies = context.settings.secure_cookies.value_or(context.settings.mode == config::Mode::production);
+  orgs::TenantInvitations invitations(*context.pool);
   web::SessionPages sessions({*context.accounts, *context.memberships, *context.audit, *context.outbox,
                               context.settings.base_domain, context.settings.mode == config::Mode::development,
-                              context.tenancy.get(), context.orgs.get(),
-                              context.settings.secure_cookies.value_or(context.settings.mode == config::Mode::production)});
+                              context.tenancy.get(), context.orgs.get(), secure_cookies, &invitations});
   web::AdminPages admin({*context.tenancy, *context.accounts, *context.memberships, *context.audit,
-                         [&directory] { (void)directory.refresh(); },
-                         context.settings.secure_cookies.value_or(context.settings.mode == config::Mode::production)});
+                         [&directory] { (void)directory.refresh(); }, secure_cookies, &invitations, &sessions});
   web::TenantFront front(
       directory, *context.tenancy,
       [&](const http::Request& request) { return web::platform_page(request, *context.pool, info); }, &sessions, &admin);

@@ -121,7 +121,7 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
       auto user = services_.accounts.find_user(field(body, "email"));
       if (!user) {
         return refused(request, admin, "Members",
-                       tr("There is no account with this email. Ask them to register, or invite them to the organization."));
+                       tr("There is no account with this email: invite them by email instead."));
       }
       auto role = orgs::parse_tenant_role(field(body, "role"));
       if (!role) return refused(request, admin, "Members", role.error().message());
@@ -133,6 +133,7 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
                                         fmt::format(R"({{"user_id":{},"tenant_id":{}}})", user->id, tenant.id));
       return done(request, context, admin, "member.added", user->email, "/admin/members", Flash::member_updated);
     }
+    if (action == "invite" || action == "revoke_invitation") return invitation(request, context, admin, action);
     long long user_id = 0;
     try {
       user_id = std::stoll(field(body, "user_id"));
@@ -209,10 +210,31 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
         fmt::arg("boxes", boxes.empty() ? escape_html(tr("No module roles")) : boxes),
         fmt::arg("remove", escape_html(tr("Remove"))));
   }
+  std::string invitations;
+  if (services_.invitations) {
+    std::string pending;
+    if (auto list = services_.invitations->pending(tenant.id)) {
+      for (const auto& inv : *list) {
+        pending += fmt::format(
+            R"(<li class="flex items-center justify-between gap-3 py-1" data-invitation="{0}"><span>{0} · {1}</span><form method="post" action="/admin/members">{2}<input type="hidden" name="action" value="revoke_invitation"><input type="hidden" name="invitation" value="{3}"><button type="submit" class="btn btn-secondary">{4}</button></form></li>)",
+            escape_html(inv.email), escape_html(tr(role_label(inv.role))), csrf_field(admin), inv.id, escape_html(tr("Revoke")));
+      }
+    }
+    invitations = fmt::format(
+        R"(<section class="card max-w-xl mb-6"><h2>{title}</h2>{pending}<form method="post" action="/admin/members" class="mt-3">{csrf}<input type="hidden" name="action" value="invite">
+<div class="field"><label for="invite-email">{email}</label><input id="invite-email" name="email" type="email" required autocomplete="off"></div>
+<div class="field"><label for="invite-role">{role}</label><select id="invite-role" name="role"><option value="member">{member}</option><option value="admin">{admin}</option></select></div>
+<button type="submit" class="btn">{send}</button></form></section>)",
+        fmt::arg("title", escape_html(tr("Invitations"))),
+        fmt::arg("pending", pending.empty() ? "" : R"(<ul class="mb-3 divide-y divide-gray-200">)" + pending + "</ul>"),
+        fmt::arg("csrf", csrf_field(admin)), fmt::arg("email", escape_html(tr("Email"))), fmt::arg("role", escape_html(tr("Role"))),
+        fmt::arg("member", escape_html(tr("Member"))), fmt::arg("admin", escape_html(tr("Admin"))),
+        fmt::arg("send", escape_html(tr("Send the invitation"))));
+  }
   std::string body = fmt::format(
       R"(<h1>{title}</h1>
 <div class="card mb-6 overflow-x-auto"><table><thead><tr><th scope="col">{person}</th><th scope="col">{role}</th><th scope="col">{module_roles}</th><th scope="col"><span class="sr-only">{actions}</span></th></tr></thead><tbody>{rows}</tbody></table></div>
-<section class="card max-w-xl"><h2>{add}</h2>
+{invitations}<section class="card max-w-xl"><h2>{add}</h2>
 <form method="post" action="/admin/members">{csrf}<input type="hidden" name="action" value="add">
 <div class="field"><label for="member-email">{email}</label><input id="member-email" name="email" type="email" required autocomplete="off"></div>
 <div class="field"><label for="member-role">{role}</label><select id="member-role" name="role"><option value="member">{member}</option><option value="admin">{admin}</option><option value="owner">{owner}</option></select></div>
@@ -224,8 +246,39 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
       fmt::arg("csrf", csrf_field(admin)), fmt::arg("email", escape_html(tr("Email"))),
       fmt::arg("member", escape_html(tr("Member"))), fmt::arg("admin", escape_html(tr("Admin"))),
       fmt::arg("owner", escape_html(tr("Owner"))),
-      fmt::arg("hint", escape_html(tr("The person needs an account. Invitations by email go through the organization page (/org)."))));
+      fmt::arg("invitations", invitations),
+      fmt::arg("hint", escape_html(tr("For someone who already has an account; invite anyone else by email."))));
   return page_response(request, status::ok, admin.frame, Layout::app, tr("Members"), body);
+}
+
+http::Response AdminPages::invitation(const http::Request& request, const http::RequestContext& context,
+                                      const AdminRequest& admin, std::string_view action) {
+  const auto& tenant = admin.tenant;
+  const auto& tr = admin.frame.tr;
+  std::string_view body = request.body();
+  if (!services_.invitations || !services_.mailer) return refused(request, admin, "Members", tr("Invitations are not offered here."));
+  if (action == "revoke_invitation") {
+    long long id = 0;
+    try {
+      id = std::stoll(field(body, "invitation"));
+    } catch (const std::exception&) {
+      return refused(request, admin, "Members", tr("The form named no invitation."));
+    }
+    if (auto ok = services_.invitations->revoke(tenant.id, id); !ok) return refused(request, admin, "Members", ok.error().message());
+    return done(request, context, admin, "invitation.revoked", std::to_string(id), "/admin/members", Flash::member_updated);
+  }
+  auto role = orgs::parse_tenant_role(field(body, "role"));
+  if (!role) return refused(request, admin, "Members", role.error().message());
+  auto invited = services_.invitations->invite(tenant.id, field(body, "email"), *role, admin.visitor.session->user.id);
+  if (!invited) return refused(request, admin, "Members", invited.error().message());
+  const auto& inviter = admin.visitor.session->user;
+  auto sent = services_.mailer->send(
+      request, tenant, invited->email, fmt::format("You are invited to {}", tenant.name),
+      fmt::format("{} invites you to join {} as {}. Accept within 7 days:\n{}/join?token={}\n",
+                  inviter.name.empty() ? inviter.email : inviter.name, tenant.name, orgs::to_string(invited->role),
+                  services_.mailer->tenant_url(request, tenant), invited->token));
+  if (!sent) return refused(request, admin, "Members", sent.error().message());
+  return done(request, context, admin, "invitation.sent", invited->email, "/admin/members", Flash::invitation_sent);
 }
 
 // ---- modules ---------------------------------------------------------------------------------------------

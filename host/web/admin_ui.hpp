@@ -32,6 +32,8 @@ struct AdminServices {
   audit::AuditLog& audit;
   std::function<void()> refresh;  // reloads this host's tenant directory after a change
   bool secure_cookies = false;
+  orgs::TenantInvitations* invitations = nullptr;  // invitations by email (null: none offered)
+  SessionPages* mailer = nullptr;                  // sends them, in the tenant's theme
 };
 
 // One admin request: the tenant whose host it came to, who asks, and the page frame TenantFront built.
@@ -54,6 +56,8 @@ class AdminPages {
 
  private:
   http::Response members(const http::Request& request, const http::RequestContext& context, const AdminRequest& admin);
+  http::Response invitation(const http::Request& request, const http::RequestContext& context, const AdminRequest& admin,
+                            std::string_view action);
   http::Response modules(const http::Request& request, const http::RequestContext& context, const AdminRequest& admin);
   http::Response theme(const http::Request& request, const http::RequestContext& context, const AdminRequest& admin);
   http::Response theme_upload(const http::Request& request, const http::RequestContext& context, const AdminRequest& admin);

@@ -146,7 +146,7 @@ Visitor SessionPages::visitor(const http::Request& request, const tenancy::Tenan
 bool SessionPages::handles(std::string_view path) {
   return path == "/sign-in" || path == "/sign-in/code" || path == "/sign-in/pin" || path == "/sign-out" || path == "/password/forgot" ||
          path == "/password/reset" || path == "/account/security" || path == "/register" || path == "/confirm" || path == "/account/email" ||
-         path == "/invitation" || path == "/org" ||
+         path == "/invitation" || path == "/join" || path == "/org" ||
          path == "/admin/users" || path == "/admin/impersonate" || path == "/admin/impersonate/stop" ||
          path == "/dev/mailbox";
 }
@@ -250,6 +250,7 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
   if (path == "/confirm") return confirm(request, context, tenant);
   if (path == "/account/email") return email_change_link(request, context, tenant);
   if (path == "/invitation") return invitation(request, context, tenant, visitor);
+  if (path == "/join") return join(request, context, tenant, visitor);
   if (path == "/org") return org_page(request, context, tenant, visitor);
   if (path == "/sign-in/code") return second_factor(request, context, tenant);
   if (path == "/sign-in/pin") return pin_sign_in(request, context, tenant);

@@ -33,6 +33,7 @@ struct AccountServices {
   tenancy::Tenancy* tenancy = nullptr;    // fires user_created when someone joins a tenant
   orgs::Orgs* orgs = nullptr;             // invitations to organizations (/invitation)
   bool secure_cookies = false;            // cookies marked Secure (served over TLS, e.g. behind a TLS proxy)
+  orgs::TenantInvitations* invitations = nullptr;  // invitations to a workspace (/join)
 };
 
 struct Visitor {
@@ -54,8 +55,8 @@ class SessionPages {
 
   Visitor visitor(const http::Request& request, const tenancy::Tenant& tenant);
   // True for the paths this class answers (/sign-in, /sign-in/code, /sign-in/pin, /sign-out, /password/forgot,
-  // /password/reset, /account/security, /register, /confirm, /invitation, /org, /admin/users, /admin/impersonate[/stop],
-  // /dev/mailbox).
+  // /password/reset, /account/security, /register, /confirm, /invitation, /join, /org, /admin/users,
+  // /admin/impersonate[/stop], /dev/mailbox).
   static bool handles(std::string_view path);
   http::Response handle(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
                         const Visitor& visitor);
@@ -64,6 +65,13 @@ class SessionPages {
                                            const tenancy::Tenant& tenant);
 
   AccountServices& services() { return services_; }
+
+  // Queues an email of the tenant, from its sender, with an HTML alternative in the tenant's theme.
+  Status send(const http::Request& request, const tenancy::Tenant& tenant, mail::Message message);
+  Status send(const http::Request& request, const tenancy::Tenant& tenant, std::string to, std::string subject,
+              std::string body);
+  // The tenant's address as the visitor reached it (primary domain, the visitor's port), for links in emails.
+  std::string tenant_url(const http::Request& request, const tenancy::Tenant& tenant) const;
 
   // Pages of signed-in people are drawn in the app layout, whose navigation TenantFront knows.
   using FrameBuilder = std::function<Frame(const http::Request&, const tenancy::Tenant&, const Visitor&)>;
@@ -108,15 +116,12 @@ class SessionPages {
   http::Response form_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view title,
                            std::string_view intro, std::string_view action, std::string_view fields,
                            std::string_view button, http::bhttp::status status);
-  std::string tenant_url(const http::Request& request, const tenancy::Tenant& tenant) const;
+  // /join?token=…: accepting an invitation to the workspace (signing in, or creating the account it names).
+  http::Response join(const http::Request& request, const http::RequestContext& context, const tenancy::Tenant& tenant,
+                      const Visitor& visitor);
   std::string cookie(std::string_view name, std::string_view value, std::string_view extra = "") const;
   // Who the tenant's emails come from: its support address, else the platform's no-reply address.
   std::string sender(const tenancy::Tenant& tenant) const;
-  // Queues an email of the tenant, from its sender, with an HTML alternative in the tenant's theme.
-  Status send(const http::Request& request, const tenancy::Tenant& tenant, mail::Message message);
-  Status send(const http::Request& request, const tenancy::Tenant& tenant, std::string to, std::string subject,
-              std::string body);
-
   AccountServices services_;
   FrameBuilder frame_builder_;
 };

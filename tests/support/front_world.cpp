@@ -37,13 +37,15 @@ FrontWorld::FrontWorld(TestDatabase& database) {
   audit = std::make_unique<audit::AuditLog>(*pool);
   outbox = std::make_unique<mail::Outbox>(*pool);
   orgs = std::make_unique<orgs::Orgs>(*pool);
-  sessions = std::make_unique<web::SessionPages>(
-      web::AccountServices{*accounts, *memberships, *audit, *outbox, "localhost", /*dev_mode=*/true, tenancy.get(), orgs.get()});
+  invitations = std::make_unique<orgs::TenantInvitations>(*pool);
+  sessions = std::make_unique<web::SessionPages>(web::AccountServices{
+      *accounts, *memberships, *audit, *outbox, "localhost", /*dev_mode=*/true, tenancy.get(), orgs.get(), false, invitations.get()});
 
   directory = std::make_unique<host::TenantDirectory>(*tenancy, "localhost", "");
   REQUIRE(directory->start().ok());
   admin = std::make_unique<web::AdminPages>(
-      web::AdminServices{*tenancy, *accounts, *memberships, *audit, [this] { (void)directory->refresh(); }});
+      web::AdminServices{*tenancy, *accounts, *memberships, *audit, [this] { (void)directory->refresh(); }, false,
+                         invitations.get(), sessions.get()});
   front = std::make_unique<web::TenantFront>(
       *directory, *tenancy,
       [this](const http::Request& request) { return web::platform_page(request, *pool, {"9.9.9", "localhost"}); },

@@ -42,6 +42,7 @@ struct FrontWorld {
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<mail::Outbox> outbox;
   std::unique_ptr<orgs::Orgs> orgs;
+  std::unique_ptr<orgs::TenantInvitations> invitations;
   std::unique_ptr<web::SessionPages> sessions;
   std::unique_ptr<web::AdminPages> admin;
   std::unique_ptr<host::TenantDirectory> directory;

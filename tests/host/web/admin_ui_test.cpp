@@ -413,3 +413,68 @@ TEST_CASE("the workspace's emails wear its theme: an HTML alternative in its col
     CHECK(mail[0].html.find(R"(<a href="http://acme.test)") != std::string::npos);  // the link, clickable
   });
 }
+
+TEST_CASE("invitations by email: a new person creates their account from the link; an existing one signs in and accepts") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    Team team(world);
+    auto acme = world.tenancy->find("acme")->id;
+    auto owner = signed_in(world, "owner@acme.test");
+    auto token_in_latest_mail = [&] {
+      auto mail = world.outbox->latest(1).value();
+      REQUIRE(mail.size() == 1);
+      std::smatch match;
+      REQUIRE(std::regex_search(mail[0].body, match, std::regex("/join\\?token=([0-9a-f]+)")));
+      CHECK(mail[0].html.find("/join?token=") != std::string::npos);
+      return match[1].str();
+    };
+
+    // Someone without an account.
+    CHECK(post(owner, "/admin/members", "action=invite&email=New%40Acme.test&role=admin", "/admin/members").status == 303);
+    auto members = owner.request("GET", "/admin/members");
+    CHECK(members.body.find(R"(data-invitation="new@acme.test")") != std::string::npos);
+    std::string token = token_in_latest_mail();
+    Browser newcomer(world, "acme.localhost");
+    CHECK(newcomer.request("POST", "/join", "token=" + token + "&password=long+enough+pass").status == 403);  // no form token
+    auto form = newcomer.request("GET", "/join?token=" + token);
+    CHECK(form.status == 200);
+    CHECK(form.body.find("new@acme.test") != std::string::npos);
+    auto joined = newcomer.request("POST", "/join",
+                                   "_csrf=" + Browser::csrf_of(form) + "&token=" + token + "&name=New&password=long+enough+pass");
+    CHECK(joined.status == 303);
+    CHECK(newcomer.cookies.contains("calyx_session"));
+    auto user = world.accounts->find_user("new@acme.test");
+    REQUIRE(user.ok());
+    CHECK(world.memberships->of(acme, user->id).value()->role == orgs::TenantRole::admin);
+    CHECK(newcomer.request("GET", "/admin/theme").status == 200);  // an admin now
+    CHECK(newcomer.request("GET", "/join?token=" + token).status == 403);  // used once
+
+    // Someone with an account: they sign in as the invited address, then accept.
+    REQUIRE(world.memberships->remove(acme, team.reader).ok());
+    CHECK(post(owner, "/admin/members", "action=invite&email=reader%40acme.test&role=member", "/admin/members").status == 303);
+    token = token_in_latest_mail();
+    Browser reader(world, "acme.localhost");
+    auto ask = reader.request("GET", "/join?token=" + token);
+    CHECK(ask.body.find("/sign-in?next=%2Fjoin%3Ftoken%3D" + token) != std::string::npos);
+    auto other = signed_in(world, "member@acme.test");  // the wrong person cannot take it
+    auto wrong = post(other, "/join", "token=" + token, "/join?token=" + token);
+    CHECK(wrong.status == 403);
+    CHECK(wrong.body.find("this invitation is for reader@acme.test") != std::string::npos);
+    auto right = signed_in(world, "reader@acme.test");
+    CHECK(post(right, "/join", "token=" + token, "/join?token=" + token).status == 303);
+    CHECK(world.memberships->of(acme, team.reader).value().has_value());
+
+    // Revoked and foreign links are refused; a member cannot be invited again.
+    CHECK(post(owner, "/admin/members", "action=invite&email=late%40acme.test&role=member", "/admin/members").status == 303);
+    token = token_in_latest_mail();
+    CHECK(world.get("globex.localhost", "/join?token=" + token)->status == 403);  // another workspace's link
+    auto pending = world.invitations->pending(acme).value();
+    REQUIRE(pending.size() == 1);
+    CHECK(post(owner, "/admin/members", "action=revoke_invitation&invitation=" + std::to_string(pending[0].id),
+               "/admin/members").status == 303);
+    CHECK(world.get("acme.localhost", "/join?token=" + token)->status == 403);
+    CHECK(post(owner, "/admin/members", "action=invite&email=member%40acme.test&role=member", "/admin/members").status == 422);
+    auto audit = world.audit->for_tenant(acme).value();
+    CHECK(std::count_if(audit.begin(), audit.end(), [](const auto& e) { return e.action == "member.joined"; }) == 2);
+  });
+}

@@ -53,4 +53,35 @@ class Memberships {
   db::ConnectionPool& host_;
 };
 
+// An invitation to one workspace (a tenant) by email.
+struct TenantInvitation {
+  std::int64_t id = 0, tenant_id = 0;
+  std::string email;
+  TenantRole role = TenantRole::member;
+  std::string status;  // pending, accepted, revoked
+  std::int64_t expires_at = 0;
+  std::string token;   // only when just issued (to be mailed); never stored
+};
+
+// Invitations to a workspace: a single-use link, valid for 7 days, that makes the invited address a member
+// with the role. Issuing one again for the same address replaces the pending one (a new link; the old dies).
+// Thread-safety: all members are safe to call from several threads.
+class TenantInvitations {
+ public:
+  explicit TenantInvitations(db::ConnectionPool& host);
+  // `invited_by` 0: the system.
+  Result<TenantInvitation> invite(std::int64_t tenant_id, std::string_view email, TenantRole role, std::int64_t invited_by);
+  // Pending and unexpired, newest first.
+  Result<std::vector<TenantInvitation>> pending(std::int64_t tenant_id);
+  Status revoke(std::int64_t tenant_id, std::int64_t invitation_id);
+  // The pending, unexpired invitation a link names, for `tenant_id` only.
+  Result<TenantInvitation> find(std::int64_t tenant_id, std::string_view token);
+  // Makes `user_id` a member with the invitation's role and marks it accepted (one transaction); the user's
+  // address must be the invited one.
+  Result<TenantInvitation> accept(std::int64_t tenant_id, std::string_view token, std::int64_t user_id, std::string_view email);
+
+ private:
+  db::ConnectionPool& host_;
+};
+
 }  // namespace calyx::orgs
