@@ -344,7 +344,7 @@ http::Response TenantFront::run_module(const http::Request& request, const tenan
   bool typed = response.find(http::bhttp::field::content_type) != response.end();
   // An htmx request asks for the fragment alone (a DataTable refreshing itself); others get the whole page.
   bool partial = request["HX-Request"] == "true" && request["HX-Boosted"] != "true";
-  if (draft.render_in_layout && !partial) {
+  if (draft.render_in_layout && !partial && match.target.route->wants_layout()) {
     // Public routes are a workspace's website; the others are its application.
     bool site = match.target.route->is_public();
     Frame page = site ? site_frame(request, tenant, visitor) : frame(request, tenant, visitor, who, user);

@@ -478,3 +478,26 @@ TEST_CASE("invitations by email: a new person creates their account from the lin
     CHECK(std::count_if(audit.begin(), audit.end(), [](const auto& e) { return e.action == "member.joined"; }) == 2);
   });
 }
+
+TEST_CASE("module pages: members' routes in the app layout, public ones in the site layout, fragments alone when asked") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    Team team(world);
+    auto site = world.get("acme.localhost", "/blog");
+    CHECK(site->body.find("<header") != std::string::npos);       // the site layout
+    CHECK(site->body.find("data-sidebar") == std::string::npos);
+    auto owner = signed_in(world, "owner@acme.test");
+    REQUIRE(world.memberships->grant_module_role(world.tenancy->find("acme")->id, team.owner, "blog.editor").ok());
+    auto app = owner.request("GET", "/blog/editor");
+    CHECK(app.body.find("data-sidebar") != std::string::npos);    // the app layout
+    CHECK(app.body.find(R"(aria-current="page")") != std::string::npos);
+    // htmx asking for the table alone gets the fragment, not the page; the response varies on it.
+    auto partial = owner.request("GET", "/blog/editor?sort=title", "", "HX-Request: true\r\n");
+    CHECK(partial.body.starts_with("<div class=\"mb-4"));
+    CHECK(partial.body.find("<!doctype") == std::string::npos);
+    CHECK(partial.headers["vary"] == "HX-Request");
+    // A route declared without layout.
+    auto fragment = world.get("acme.localhost", "/notes/fragment");
+    CHECK(fragment->body == "<p data-fragment>alone</p>");
+  });
+}
