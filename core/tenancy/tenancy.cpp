@@ -343,24 +343,16 @@ Result<bool> Tenancy::slug_taken(std::string_view slug) {
 }
 
 Status Tenancy::set_status(std::string_view slug, TenantStatus status) {
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  if (tenant->status == TenantStatus::deleted && status != TenantStatus::deleted) {
-    return Error::conflict(fmt::format("tenant '{}' is deleted", slug));
-  }
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
-    std::string text(to_string(status)), now = utc_now(), name(slug);
-    lease->session() << "UPDATE calyx_tenants SET status = :status, updated_at = :now WHERE slug = :slug",
-        soci::use(text), soci::use(now), soci::use(name);
-    bump_version(lease->session(), host_.backend());
-    tx.commit();
+  return change(slug, "updating the tenant", [&](soci::session& s, const Tenant& tenant) -> Status {
+    if (tenant.status == TenantStatus::deleted && status != TenantStatus::deleted) {
+      return Error::conflict(fmt::format("tenant '{}' is deleted", slug));
+    }
+    std::string text(to_string(status)), now = utc_now();
+    long long id = tenant.id;
+    s << "UPDATE calyx_tenants SET status = :status, updated_at = :now WHERE id = :id", soci::use(text), soci::use(now),
+        soci::use(id);
     return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("updating the tenant", e);
-  }
+  });
 }
 
 // A PostgreSQL schema for tenant data (isolated: the tenant's own; shared: calyx_shared, made once) and the
@@ -385,61 +377,51 @@ Status Tenancy::prepare_schema(db::Lease& lease, const std::string& schema, bool
 }
 
 Status Tenancy::set_support_email(std::string_view slug, std::string_view email) {
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
   std::string address;
   if (!email.empty()) {
     auto normalized = accounts::normalize_email(email);
     if (!normalized) return normalized.error();
     address = *normalized;
   }
+  return change(slug, "changing the support address", [&](soci::session& s, const Tenant& tenant) -> Status {
+    long long id = tenant.id;
+    s << "UPDATE calyx_tenants SET support_email = :e WHERE id = :id", soci::use(address), soci::use(id);
+    return Ok{};
+  });
+}
+
+Status Tenancy::change(std::string_view slug, std::string_view what,
+                       const std::function<Status(soci::session&, const Tenant&)>& apply) {
+  auto tenant = find(slug);
+  if (!tenant) return tenant.error();
   auto lease = host_.acquire();
   if (!lease) return lease.error();
   try {
     db::Transaction tx(*lease);
-    long long id = tenant->id;
-    lease->session() << "UPDATE calyx_tenants SET support_email = :e WHERE id = :id", soci::use(address), soci::use(id);
+    if (auto applied = apply(lease->session(), *tenant); !applied) return applied;
     bump_version(lease->session(), host_.backend());
     tx.commit();
     return Ok{};
   } catch (const std::exception& e) {
-    return Error::failed("changing the support address", e);
+    return Error::failed(what, e);
   }
 }
 
 Status Tenancy::set_org(std::string_view slug, std::int64_t org_id) {
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
-    long long org = org_id, id = tenant->id;
-    lease->session() << "UPDATE calyx_tenants SET org_id = :o WHERE id = :t", soci::use(org), soci::use(id);
-    bump_version(lease->session(), host_.backend());
-    tx.commit();
+  return change(slug, "assigning the tenant to its org", [&](soci::session& s, const Tenant& tenant) -> Status {
+    long long org = org_id, id = tenant.id;
+    s << "UPDATE calyx_tenants SET org_id = :o WHERE id = :t", soci::use(org), soci::use(id);
     return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("assigning the tenant to its org", e);
-  }
+  });
 }
 
 Status Tenancy::set_signup(std::string_view slug, bool allowed) {
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
+  return change(slug, "changing sign-up", [&](soci::session& s, const Tenant& tenant) -> Status {
     int value = allowed ? 1 : 0;
-    long long id = tenant->id;
-    lease->session() << "UPDATE calyx_tenants SET allow_signup = :a WHERE id = :id", soci::use(value), soci::use(id);
-    bump_version(lease->session(), host_.backend());
-    tx.commit();
+    long long id = tenant.id;
+    s << "UPDATE calyx_tenants SET allow_signup = :a WHERE id = :id", soci::use(value), soci::use(id);
     return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("changing sign-up", e);
-  }
+  });
 }
 
 Result<db::ConnectionPool*> Tenancy::tenant_pool(const Tenant& tenant) {

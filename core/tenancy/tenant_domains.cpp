@@ -13,83 +13,52 @@ namespace calyx::tenancy {
 Status Tenancy::add_domain(std::string_view slug, std::string_view host) {
   auto domain = normalize_domain(host);
   if (!domain) return domain.error();
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
-    auto& session = lease->session();
+  return change(slug, "adding the domain", [&](soci::session& s, const Tenant& tenant) -> Status {
     std::string owner;
     soci::indicator indicator = soci::i_null;
-    session << "SELECT t.slug FROM calyx_domains d JOIN calyx_tenants t ON t.id = d.tenant_id WHERE d.host = :host",
+    s << "SELECT t.slug FROM calyx_domains d JOIN calyx_tenants t ON t.id = d.tenant_id WHERE d.host = :host",
         soci::use(*domain), soci::into(owner, indicator);
     if (indicator == soci::i_ok) {
-      return Error::conflict(owner == tenant->slug ? fmt::format("'{}' is already one of this workspace's domains", *domain)
-                                                   : fmt::format("domain '{}' belongs to another workspace", *domain));
+      return Error::conflict(owner == tenant.slug ? fmt::format("'{}' is already one of this workspace's domains", *domain)
+                                                  : fmt::format("domain '{}' belongs to another workspace", *domain));
     }
-    long long id = tenant->id;
-    int primary = tenant->domains.empty() ? 1 : 0;
-    session << "INSERT INTO calyx_domains (host, tenant_id, is_primary) VALUES (:host, :tenant, :primary)", soci::use(*domain),
+    long long id = tenant.id;
+    int primary = tenant.domains.empty() ? 1 : 0;
+    s << "INSERT INTO calyx_domains (host, tenant_id, is_primary) VALUES (:host, :tenant, :primary)", soci::use(*domain),
         soci::use(id), soci::use(primary);
-    bump_version(session, host_.backend());
-    tx.commit();
     return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("adding the domain", e);
-  }
+  });
 }
 
 Status Tenancy::remove_domain(std::string_view slug, std::string_view host) {
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  auto it = std::find(tenant->domains.begin(), tenant->domains.end(), host);
-  if (it == tenant->domains.end()) return Error::not_found(fmt::format("'{}' is not one of this workspace's domains", host));
-  if (tenant->domains.size() == 1) {
-    return Error::conflict("a workspace keeps at least one domain; add another before removing this one");
-  }
-  bool was_primary = it == tenant->domains.begin();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
-    auto& session = lease->session();
-    std::string name(host);
-    long long id = tenant->id;
-    session << "DELETE FROM calyx_domains WHERE host = :host AND tenant_id = :tenant", soci::use(name), soci::use(id);
-    if (was_primary) {
-      std::string next = tenant->domains[1];
-      session << "UPDATE calyx_domains SET is_primary = 1 WHERE host = :host", soci::use(next);
+  return change(slug, "removing the domain", [&](soci::session& s, const Tenant& tenant) -> Status {
+    auto it = std::find(tenant.domains.begin(), tenant.domains.end(), host);
+    if (it == tenant.domains.end()) return Error::not_found(fmt::format("'{}' is not one of this workspace's domains", host));
+    if (tenant.domains.size() == 1) {
+      return Error::conflict("a workspace keeps at least one domain; add another before removing this one");
     }
-    bump_version(session, host_.backend());
-    tx.commit();
+    std::string name(host);
+    long long id = tenant.id;
+    s << "DELETE FROM calyx_domains WHERE host = :host AND tenant_id = :tenant", soci::use(name), soci::use(id);
+    if (it == tenant.domains.begin()) {  // the primary one: the next takes over
+      std::string next = tenant.domains[1];
+      s << "UPDATE calyx_domains SET is_primary = 1 WHERE host = :host", soci::use(next);
+    }
     return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("removing the domain", e);
-  }
+  });
 }
 
 Status Tenancy::set_primary_domain(std::string_view slug, std::string_view host) {
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  if (std::find(tenant->domains.begin(), tenant->domains.end(), host) == tenant->domains.end()) {
-    return Error::not_found(fmt::format("'{}' is not one of this workspace's domains", host));
-  }
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
-    auto& session = lease->session();
+  return change(slug, "changing the primary domain", [&](soci::session& s, const Tenant& tenant) -> Status {
+    if (std::find(tenant.domains.begin(), tenant.domains.end(), host) == tenant.domains.end()) {
+      return Error::not_found(fmt::format("'{}' is not one of this workspace's domains", host));
+    }
     std::string name(host);
-    long long id = tenant->id;
-    session << "UPDATE calyx_domains SET is_primary = CASE WHEN host = :host THEN 1 ELSE 0 END WHERE tenant_id = :tenant",
+    long long id = tenant.id;
+    s << "UPDATE calyx_domains SET is_primary = CASE WHEN host = :host THEN 1 ELSE 0 END WHERE tenant_id = :tenant",
         soci::use(name), soci::use(id);
-    bump_version(session, host_.backend());
-    tx.commit();
     return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("changing the primary domain", e);
-  }
+  });
 }
 
 Status Tenancy::rename(std::string_view slug, std::string_view name) {
@@ -100,22 +69,13 @@ Status Tenancy::rename(std::string_view slug, std::string_view name) {
   if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
     return Error::invalid_argument("a workspace name may not contain control characters");
   }
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
-    long long id = tenant->id;
+  return change(slug, "renaming the workspace", [&](soci::session& s, const Tenant& tenant) -> Status {
+    long long id = tenant.id;
     std::string now = utc_now();
-    lease->session() << "UPDATE calyx_tenants SET name = :name, updated_at = :now WHERE id = :id", soci::use(text),
-        soci::use(now), soci::use(id);
-    bump_version(lease->session(), host_.backend());
-    tx.commit();
+    s << "UPDATE calyx_tenants SET name = :name, updated_at = :now WHERE id = :id", soci::use(text), soci::use(now),
+        soci::use(id);
     return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("renaming the workspace", e);
-  }
+  });
 }
 
 }  // namespace calyx::tenancy

@@ -1,5 +1,6 @@
 // Tenancy: themes, their uploaded images, custom-JS permission and language — tenant settings that every
 // host holds in memory, so each change moves the tenancy version like any other.
+#include <calyx/digest.hpp>
 #include <calyx/i18n/i18n.hpp>
 #include <calyx/tenancy/tenancy.hpp>
 
@@ -11,13 +12,6 @@
 namespace calyx::tenancy {
 namespace {
 
-std::string hex_digest(std::string_view bytes) {
-  unsigned char digest[16];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr, 0);
-  std::string hex;
-  for (unsigned char byte : digest) hex += fmt::format("{:02x}", byte);
-  return hex;
-}
 
 std::string base64(std::string_view bytes) {
   std::string encoded(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
@@ -47,93 +41,57 @@ Status Tenancy::set_theme(std::string_view slug, const themes::Values& values) {
     for (const auto& refusal : checked.refusals) message += (message.empty() ? "" : "; ") + refusal.message;
     return Error::invalid_argument(message);
   }
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
-    std::string json = themes::to_json(checked.values);
-    long long id = tenant->id;
-    std::string now = utc_now();
-    lease->session() << "UPDATE calyx_tenants SET theme = :theme, updated_at = :now WHERE id = :id", soci::use(json),
-        soci::use(now), soci::use(id);
-    bump_version(lease->session(), host_.backend());
-    tx.commit();
+  return change(slug, "saving the theme", [&](soci::session& s, const Tenant& tenant) -> Status {
+    std::string json = themes::to_json(checked.values), now = utc_now();
+    long long id = tenant.id;
+    s << "UPDATE calyx_tenants SET theme = :theme, updated_at = :now WHERE id = :id", soci::use(json), soci::use(now),
+        soci::use(id);
     return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("saving the theme", e);
-  }
+  });
 }
 
 Status Tenancy::set_custom_js_allowed(std::string_view slug, bool allowed) {
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
+  return change(slug, "changing the custom JavaScript permission", [&](soci::session& s, const Tenant& tenant) -> Status {
     int flag = allowed ? 1 : 0;
-    long long id = tenant->id;
-    lease->session() << "UPDATE calyx_tenants SET allow_custom_js = :flag WHERE id = :id", soci::use(flag), soci::use(id);
-    bump_version(lease->session(), host_.backend());
-    tx.commit();
+    long long id = tenant.id;
+    s << "UPDATE calyx_tenants SET allow_custom_js = :flag WHERE id = :id", soci::use(flag), soci::use(id);
     return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("changing the custom JavaScript permission", e);
-  }
+  });
 }
 
 Status Tenancy::set_locale(std::string_view slug, std::string_view locale) {
   if (!i18n::supported(locale)) {
     return Error::invalid_argument(fmt::format("'{}' is not a supported language ({})", locale, i18n::supported_list()));
   }
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
+  return change(slug, "changing the language", [&](soci::session& s, const Tenant& tenant) -> Status {
     std::string text(locale);
-    long long id = tenant->id;
-    lease->session() << "UPDATE calyx_tenants SET locale = :locale WHERE id = :id", soci::use(text), soci::use(id);
-    bump_version(lease->session(), host_.backend());
-    tx.commit();
+    long long id = tenant.id;
+    s << "UPDATE calyx_tenants SET locale = :locale WHERE id = :id", soci::use(text), soci::use(id);
     return Ok{};
-  } catch (const std::exception& e) {
-    return Error::failed("changing the language", e);
-  }
+  });
 }
 
 Result<std::string> Tenancy::put_theme_image(std::string_view slug, std::string_view field, std::string_view bytes) {
   if (!themes::is_image_field(field)) return Error::invalid_argument(fmt::format("'{}' does not take an image", field));
   auto image = themes::check_image(bytes);
   if (!image) return Error::invalid_argument(fmt::format("{}: {}", themes::find_field(field)->label, image.error().message()));
-  auto tenant = find(slug);
-  if (!tenant) return tenant.error();
-  std::string digest = hex_digest(bytes);
+  std::string digest = hex_digest(bytes, 16);
   std::string url = fmt::format("/theme/files/{}?v={}", field, digest.substr(0, 12));
-  themes::Values values = tenant->theme;
-  values[std::string(field)] = url;
-  auto lease = host_.acquire();
-  if (!lease) return lease.error();
-  try {
-    db::Transaction tx(*lease);
-    auto& session = lease->session();
-    long long id = tenant->id;
+  auto stored = change(slug, "storing the image", [&](soci::session& s, const Tenant& tenant) -> Status {
+    themes::Values values = tenant.theme;
+    values[std::string(field)] = url;
+    long long id = tenant.id;
     std::string name(field), content = base64(bytes), now = utc_now(), json = themes::to_json(values);
-    session << "DELETE FROM calyx_theme_files WHERE tenant_id = :id AND field = :field", soci::use(id), soci::use(name);
-    session << "INSERT INTO calyx_theme_files (tenant_id, field, content_type, content, digest, updated_at) "
-               "VALUES (:id, :field, :type, :content, :digest, :now)",
+    s << "DELETE FROM calyx_theme_files WHERE tenant_id = :id AND field = :field", soci::use(id), soci::use(name);
+    s << "INSERT INTO calyx_theme_files (tenant_id, field, content_type, content, digest, updated_at) "
+         "VALUES (:id, :field, :type, :content, :digest, :now)",
         soci::use(id), soci::use(name), soci::use(image->content_type), soci::use(content), soci::use(digest), soci::use(now);
-    session << "UPDATE calyx_tenants SET theme = :theme, updated_at = :now WHERE id = :id", soci::use(json), soci::use(now),
+    s << "UPDATE calyx_tenants SET theme = :theme, updated_at = :now WHERE id = :id", soci::use(json), soci::use(now),
         soci::use(id);
-    bump_version(session, host_.backend());
-    tx.commit();
-    return url;
-  } catch (const std::exception& e) {
-    return Error::failed("storing the image", e);
-  }
+    return Ok{};
+  });
+  if (!stored) return stored.error();
+  return url;
 }
 
 Result<Tenancy::ThemeImage> Tenancy::theme_image(std::int64_t tenant_id, std::string_view field) {

@@ -1,13 +1,13 @@
 // Theme fields, their validation, inheritance and the stylesheet.
 #include <calyx/themes/theme.hpp>
 
+#include <calyx/digest.hpp>
 #include <calyx/templates/template.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
-#include <sodium.h>
 
 #include <algorithm>
 #include <array>
@@ -322,10 +322,7 @@ Resolved resolve(const std::vector<const Values*>& chain) {
     theme.values.emplace(std::string(spec.name), std::move(value));
   }
   std::string serialized = to_json(theme.values);
-  unsigned char digest[8];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(serialized.data()), serialized.size(),
-                     nullptr, 0);
-  for (unsigned char byte : digest) theme.etag += fmt::format("{:02x}", byte);
+  theme.etag = hex_digest(serialized, 8);
   return theme;
 }
 

@@ -17,17 +17,33 @@ namespace calyx::web {
 
 using namespace session_forms;
 
+namespace {
+
+// The alert of an anonymous form whose double-submit token did not match.
+std::string expired(const i18n::Translator& tr) {
+  return fmt::format(R"(<p role="alert" class="flash flash-error">{}</p>)", escape_html(tr("The form expired. Please try again.")));
+}
+
+std::string alert(std::string_view message) {
+  return fmt::format(R"(<p role="alert" class="flash flash-error">{}</p>)", escape_html(message));
+}
+
+}  // namespace
+
 http::Response SessionPages::forgot_password(const http::Request& request, const http::RequestContext& context,
                                              const tenancy::Tenant& tenant) {
-  constexpr std::string_view kFields =
-      R"(<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="username" required></p>)";
+  i18n::Translator tr(page_locale(request, &tenant, nullptr));
+  std::string fields = fmt::format(
+      R"(<div class="field"><label for="email">{}</label><input id="email" name="email" type="email" autocomplete="username" required></div>)",
+      escape_html(tr("Email")));
   if (request.method() != http::bhttp::verb::post) {
-    return form_page(request, tenant, "Forgot your password?", "<p>We will email you a link to choose a new one.</p>",
-                     "/password/forgot", kFields, "Email me a link", status::ok);
+    return form_page(request, tenant, "Forgot your password?",
+                     "<p class=\"mb-4\">" + escape_html(tr("We will email you a link to choose a new one.")) + "</p>",
+                     "/password/forgot", fields, "Email me a link", status::ok);
   }
   if (!double_submit_ok(request)) {
-    return form_page(request, tenant, "Forgot your password?", R"(<p role="alert">The form expired. Please try again.</p>)",
-                     "/password/forgot", kFields, "Email me a link", status::forbidden);
+    return form_page(request, tenant, "Forgot your password?", expired(tr), "/password/forgot", fields, "Email me a link",
+                     status::forbidden);
   }
   std::string email = form_field(request.body(), "email").value_or("");
   auto token = services_.accounts.start_password_reset(email, tenant.id);
@@ -45,33 +61,33 @@ http::Response SessionPages::forgot_password(const http::Request& request, const
   // The same answer whether the account exists or not.
   return http::make_response(
       request, status::ok,
-      card_page(request, &tenant, "Check your email",
-                "<h1>Check your email</h1><p>If an account exists for that address, we sent it a link to choose a new "
-                "password.</p>"),
+      card_page(request, &tenant, tr("Check your email"),
+                fmt::format("<h1>{}</h1><p>{}</p>", escape_html(tr("Check your email")),
+                            escape_html(tr("If an account exists for that address, we sent it a link to choose a new password.")))),
       "text/html; charset=utf-8");
 }
 
 http::Response SessionPages::reset_password(const http::Request& request, const http::RequestContext& context,
                                             const tenancy::Tenant& tenant) {
+  i18n::Translator tr(page_locale(request, &tenant, nullptr));
   std::string token = request.method() == http::bhttp::verb::post ? form_field(request.body(), "token").value_or("")
                                                                    : query_field(request, "token");
   std::string fields = fmt::format(
       R"(<input type="hidden" name="token" value="{}">
-<p><label for="password">New password</label> <input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>)",
-      escape_html(token));
+<div class="field"><label for="password">{}</label><input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></div>)",
+      escape_html(token), escape_html(tr("New password")));
   if (request.method() != http::bhttp::verb::post) {
     return form_page(request, tenant, "Choose a new password", "", "/password/reset", fields, "Save the password", status::ok);
   }
   if (!double_submit_ok(request)) {
-    return form_page(request, tenant, "Choose a new password", R"(<p role="alert">The form expired. Please try again.</p>)",
-                     "/password/reset", fields, "Save the password", status::forbidden);
+    return form_page(request, tenant, "Choose a new password", expired(tr), "/password/reset", fields, "Save the password",
+                     status::forbidden);
   }
   auto user = services_.accounts.finish_password_reset(token, form_field(request.body(), "password").value_or(""));
   if (!user) {
     auto code = user.error().code() == Error::Code::invalid_argument ? status::unprocessable_entity : status::forbidden;
-    return form_page(request, tenant, "Choose a new password",
-                     fmt::format(R"(<p role="alert">{}</p>)", escape_html(user.error().message())), "/password/reset",
-                     fields, "Save the password", code);
+    return form_page(request, tenant, "Choose a new password", alert(user.error().message()), "/password/reset", fields,
+                     "Save the password", code);
   }
   services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "password.reset", user->email, "{}",
                           context.remote_address});
@@ -85,14 +101,18 @@ http::Response SessionPages::register_page(const http::Request& request, const h
   if (!tenant.allow_signup) {
     return error_page(request, status::not_found, "Page not found", "This workspace does not take sign-ups.", &tenant);
   }
-  constexpr std::string_view kFields = R"(<p><label for="name">Name</label> <input id="name" name="name" autocomplete="name"></p>
-<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="email" required></p>
-<p><label for="password">Password (at least 10 characters)</label> <input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>)";
+  i18n::Translator tr(page_locale(request, &tenant, nullptr));
+  std::string fields = fmt::format(
+      R"(<div class="field"><label for="name">{}</label><input id="name" name="name" type="text" autocomplete="name"></div>
+<div class="field"><label for="email">{}</label><input id="email" name="email" type="email" autocomplete="email" required></div>
+<div class="field"><label for="password">{}</label><input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required></div>)",
+      escape_html(tr("Name")), escape_html(tr("Email")), escape_html(tr("Password (at least 10 characters)")));
   auto form = [&](std::string_view intro, status code) {
-    return form_page(request, tenant, fmt::format("Join {}", tenant.name), intro, "/register", kFields, "Create my account", code);
+    return form_page(request, tenant, fmt::format("{} {}", tr("Join"), tenant.name), intro, "/register", fields,
+                     "Create my account", code);
   };
   if (request.method() != http::bhttp::verb::post) return form("", status::ok);
-  if (!double_submit_ok(request)) return form(R"(<p role="alert">The form expired. Please try again.</p>)", status::forbidden);
+  if (!double_submit_ok(request)) return form(expired(tr), status::forbidden);
   std::string_view body = request.body();
   std::string email = form_field(body, "email").value_or("");
   auto registered = services_.accounts.register_user(
@@ -105,7 +125,7 @@ http::Response SessionPages::register_page(const http::Request& request, const h
                                                 "account. Sign in here: {}/sign-in\n",
                                                 tenant.name, tenant_url(request, tenant)));
   } else if (!registered) {
-    return form(fmt::format(R"(<p role="alert">{}</p>)", escape_html(registered.error().message())), status::unprocessable_entity);
+    return form(alert(registered.error().message()), status::unprocessable_entity);
   } else {
     const auto& user = registered->user;
     (void)services_.memberships.set_role(tenant.id, user.id, orgs::TenantRole::member);
@@ -122,9 +142,10 @@ http::Response SessionPages::register_page(const http::Request& request, const h
                                                 tenant.name, tenant_url(request, tenant), registered->confirmation_token));
   }
   return http::make_response(request, status::ok,
-                             card_page(request, &tenant, "Check your email",
-                                       "<h1>Check your email</h1><p>We sent a link to that address. Follow it to "
-                                       "confirm your account, then sign in.</p>"),
+                             card_page(request, &tenant, tr("Check your email"),
+                                       fmt::format("<h1>{}</h1><p>{}</p>", escape_html(tr("Check your email")),
+                                                   escape_html(tr("We sent a link to that address. Follow it to confirm "
+                                                                  "your account, then sign in.")))),
                              "text/html; charset=utf-8");
 }
 
@@ -134,9 +155,12 @@ http::Response SessionPages::confirm(const http::Request& request, const http::R
   if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), &tenant);
   services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "user.email_confirmed", user->email, "{}",
                           context.remote_address});
+  i18n::Translator tr(page_locale(request, &tenant, nullptr));
   return http::make_response(request, status::ok,
-                             card_page(request, &tenant, "Email confirmed",
-                                       R"(<h1>Email confirmed</h1><p>Your account is ready. <a href="/sign-in">Sign in</a>.</p>)"),
+                             card_page(request, &tenant, tr("Email confirmed"),
+                                       fmt::format(R"(<h1>{}</h1><p>{} <a href="/sign-in">{}</a>.</p>)",
+                                                   escape_html(tr("Email confirmed")), escape_html(tr("Your account is ready.")),
+                                                   escape_html(tr("Sign in")))),
                              "text/html; charset=utf-8");
 }
 
@@ -148,15 +172,17 @@ http::Response SessionPages::security(const http::Request& request, const http::
     return response;
   }
   const auto& user = visitor.session->user;
+  i18n::Translator tr(page_locale(request, &tenant, &visitor));
+  auto text = [&](std::string_view english) { return escape_html(tr(english)); };
   auto csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
   auto render = [&](std::string body, status code = status::ok) {
-    return app_page(request, tenant, visitor, "Security", "<h1>Security</h1>" + body, code);
+    return app_page(request, tenant, visitor, tr("Security"), "<h1>" + text("Security") + "</h1>" + body, code);
   };
   auto code_form = [&](std::string_view action, std::string_view button) {
-    return fmt::format(R"(<form method="post" action="/account/security">{}<input type="hidden" name="action" value="{}">
-<p><label for="code">Code from the app</label> <input id="code" name="code" autocomplete="one-time-code" required></p>
+    return fmt::format(R"(<form method="post" action="/account/security" class="card max-w-md mb-6">{}<input type="hidden" name="action" value="{}">
+<div class="field"><label for="code">{}</label><input id="code" name="code" type="text" autocomplete="one-time-code" required></div>
 <p><button type="submit">{}</button></p></form>)",
-                       csrf, action, button);
+                       csrf, action, text("Code from the app"), text(button));
   };
   auto audit = [&](std::string_view action) {
     services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, std::string(action),
@@ -166,33 +192,34 @@ http::Response SessionPages::security(const http::Request& request, const http::
   std::string code = form_field(request.body(), "code").value_or("");
   if (action == "begin") {
     auto secret = services_.accounts.begin_totp(user.id);
-    if (!secret) return render(fmt::format(R"(<p role="alert">{}</p>)", escape_html(secret.error().message())), status::conflict);
-    return render(fmt::format(
-        R"(<p>Add this account to your authenticator app with the key <code>{}</code> (or this link: <code>{}</code>), then enter the code it shows.</p>{})",
-        accounts::base32_encode(*secret), escape_html(accounts::totp_uri(*secret, tenant.name, user.email)),
-        code_form("enable", "Turn on two-factor sign-in")));
+    if (!secret) return render(alert(secret.error().message()), status::conflict);
+    return render(fmt::format(R"(<p class="mb-4">{} <code>{}</code> ({} <code class="break-all">{}</code>). {}</p>{})",
+                              text("Add this account to your authenticator app with the key"),
+                              accounts::base32_encode(*secret), text("or this link:"),
+                              escape_html(accounts::totp_uri(*secret, tenant.name, user.email)),
+                              text("Then enter the code it shows."), code_form("enable", "Turn on two-factor sign-in")));
   }
   if (action == "enable") {
     auto codes = services_.accounts.enable_totp(user.id, code);
     if (!codes) {
-      return render(fmt::format(R"(<p role="alert">{}</p>{})", escape_html(codes.error().message()),
-                                code_form("enable", "Turn on two-factor sign-in")),
+      return render(alert(codes.error().message()) + code_form("enable", "Turn on two-factor sign-in"),
                     status::unprocessable_entity);
     }
     audit("account.two_factor_enabled");
     std::string list;
     for (const auto& backup : *codes) list += "<li><code>" + backup + "</code></li>";
-    return render("<p>Two-factor sign-in is on. Keep these backup codes somewhere safe: each works once, and they are "
-                  "not shown again.</p><ul>" + list + "</ul>");
+    return render("<p class=\"mb-4\">" +
+                  text("Two-factor sign-in is on. Keep these backup codes somewhere safe: each works once, and they are "
+                       "not shown again.") +
+                  "</p><ul class=\"list-disc pl-6\">" + list + "</ul>");
   }
   if (action == "disable") {
     if (auto ok = services_.accounts.disable_totp(user.id, code); !ok) {
-      return render(fmt::format(R"(<p role="alert">{}</p>{})", escape_html(ok.error().message()),
-                                code_form("disable", "Turn off two-factor sign-in")),
+      return render(alert(ok.error().message()) + code_form("disable", "Turn off two-factor sign-in"),
                     status::unprocessable_entity);
     }
     audit("account.two_factor_disabled");
-    return render("<p>Two-factor sign-in is off.</p>");
+    return render("<p>" + text("Two-factor sign-in is off.") + "</p>");
   }
   auto enabled = services_.accounts.totp_enabled(user.id);
   bool on = enabled && *enabled;
@@ -205,10 +232,11 @@ http::Response SessionPages::security(const http::Request& request, const http::
     auto changed = services_.accounts.change_password(user.id, form_field(request.body(), "current").value_or(""),
                                                       form_field(request.body(), "password").value_or(""), visitor.token);
     if (!changed) {
-      notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(changed.error().message()));
+      notice = alert(changed.error().message());
     } else {
       audit("account.password_changed");
-      notice = R"(<p role="status">Your password was changed; your other sessions were signed out.</p>)";
+      notice = R"(<p role="status" class="flash flash-info">)" +
+               text("Your password was changed; your other sessions were signed out.") + "</p>";
     }
   }
   if (action == "email") {
@@ -216,7 +244,7 @@ http::Response SessionPages::security(const http::Request& request, const http::
     auto token = services_.accounts.start_email_change(user.id, form_field(request.body(), "current").value_or(""),
                                                        new_email, tenant.id);
     if (!token) {
-      notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(token.error().message()));
+      notice = alert(token.error().message());
     } else {
       auto to = accounts::normalize_email(new_email).value();
       (void)send(request, tenant, to,
@@ -229,7 +257,8 @@ http::Response SessionPages::security(const http::Request& request, const http::
                                                   "not you, change your password now.\n",
                                                   to));
       audit("account.email_change_requested");
-      notice = R"(<p role="status">We sent a link to the new address. Follow it to finish the change.</p>)";
+      notice = R"(<p role="status" class="flash flash-info">)" +
+               text("We sent a link to the new address. Follow it to finish the change.") + "</p>";
     }
   }
   // The user's sessions, this one marked; the others can be ended.
@@ -237,30 +266,34 @@ http::Response SessionPages::security(const http::Request& request, const http::
   if (auto sessions = services_.accounts.sessions_of(user.id)) {
     std::string mine = accounts::token_digest(visitor.token);
     for (const auto& s : *sessions) {
-      sessions_list += fmt::format("<li>{} · {} · since {} · last used {}{}</li>",
-                                   escape_html(s.ip.empty() ? "unknown address" : s.ip),
-                                   escape_html(s.user_agent.empty() ? "unknown browser" : s.user_agent),
-                                   escape_html(s.created_at), escape_html(s.last_seen_at),
-                                   s.token_hash == mine ? " (this one)" : "");
+      sessions_list += fmt::format("<li>{} · {} · {} {} · {} {}{}</li>",
+                                   s.ip.empty() ? text("unknown address") : escape_html(s.ip),
+                                   s.user_agent.empty() ? text("unknown browser") : escape_html(s.user_agent),
+                                   text("since"), escape_html(s.created_at), text("last used"), escape_html(s.last_seen_at),
+                                   s.token_hash == mine ? " (" + text("this one") + ")" : "");
     }
   }
   std::string account_forms = fmt::format(
-      R"(<h2>Sessions</h2><ul>{0}</ul>
-<form method="post" action="/account/security">{1}<input type="hidden" name="action" value="end_others"><button type="submit">Sign out my other sessions</button></form>
-<h2>Password</h2><form method="post" action="/account/security">{1}<input type="hidden" name="action" value="password">
-<p><label for="current">Current password</label> <input id="current" name="current" type="password" autocomplete="current-password" required></p>
-<p><label for="new-password">New password</label> <input id="new-password" name="password" type="password" autocomplete="new-password" minlength="10" required></p>
-<p><button type="submit">Change the password</button></p></form>
-<h2>Email</h2><form method="post" action="/account/security">{1}<input type="hidden" name="action" value="email">
-<p><label for="new-email">New email</label> <input id="new-email" name="email" type="email" autocomplete="email" required></p>
-<p><label for="email-current">Current password</label> <input id="email-current" name="current" type="password" autocomplete="current-password" required></p>
-<p><button type="submit">Change the email</button></p></form>)",
-      sessions_list, csrf);
+      R"(<section class="card mb-6"><h2>{sessions}</h2><ul class="mb-3 list-disc pl-6 text-sm">{list}</ul>
+<form method="post" action="/account/security">{csrf}<input type="hidden" name="action" value="end_others"><button type="submit">{end_others}</button></form></section>
+<section class="card mb-6 max-w-md"><h2>{password}</h2><form method="post" action="/account/security">{csrf}<input type="hidden" name="action" value="password">
+<div class="field"><label for="current">{current}</label><input id="current" name="current" type="password" autocomplete="current-password" required></div>
+<div class="field"><label for="new-password">{new_password}</label><input id="new-password" name="password" type="password" autocomplete="new-password" minlength="10" required></div>
+<p><button type="submit">{change_password}</button></p></form></section>
+<section class="card mb-6 max-w-md"><h2>{email}</h2><form method="post" action="/account/security">{csrf}<input type="hidden" name="action" value="email">
+<div class="field"><label for="new-email">{new_email}</label><input id="new-email" name="email" type="email" autocomplete="email" required></div>
+<div class="field"><label for="email-current">{current}</label><input id="email-current" name="current" type="password" autocomplete="current-password" required></div>
+<p><button type="submit">{change_email}</button></p></form></section>)",
+      fmt::arg("sessions", text("Sessions")), fmt::arg("list", sessions_list), fmt::arg("csrf", csrf),
+      fmt::arg("end_others", text("Sign out my other sessions")), fmt::arg("password", text("Password")),
+      fmt::arg("current", text("Current password")), fmt::arg("new_password", text("New password")),
+      fmt::arg("change_password", text("Change the password")), fmt::arg("email", text("Email")),
+      fmt::arg("new_email", text("New email")), fmt::arg("change_email", text("Change the email")));
   std::string two_factor =
-      on ? "<h2>Two-factor sign-in</h2><p>Two-factor sign-in is <strong>on</strong>.</p>" +
-               code_form("disable", "Turn off two-factor sign-in")
-         : fmt::format(R"(<h2>Two-factor sign-in</h2><p>Two-factor sign-in is <strong>off</strong>.</p><form method="post" action="/account/security">{}<input type="hidden" name="action" value="begin"><p><button type="submit">Set up two-factor sign-in</button></p></form>)",
-                       csrf);
+      "<h2>" + text("Two-factor sign-in") + "</h2>" +
+      (on ? "<p class=\"mb-3\">" + text("Two-factor sign-in is on.") + "</p>" + code_form("disable", "Turn off two-factor sign-in")
+          : fmt::format(R"(<p class="mb-3">{}</p><form method="post" action="/account/security" class="mb-6">{}<input type="hidden" name="action" value="begin"><p><button type="submit">{}</button></p></form>)",
+                        text("Two-factor sign-in is off."), csrf, text("Set up two-factor sign-in")));
   return render(notice + two_factor + account_forms);
 }
 
@@ -270,10 +303,11 @@ http::Response SessionPages::email_change_link(const http::Request& request, con
   if (!user) return error_page(request, status::forbidden, "Link not valid", user.error().message(), &tenant);
   services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "account.email_changed", user->email, "{}",
                           context.remote_address});
+  i18n::Translator tr(page_locale(request, &tenant, nullptr));
   return http::make_response(request, status::ok,
-                             card_page(request, &tenant, "Email changed",
-                                       fmt::format("<h1>Email changed</h1><p>Your account now uses {}.</p>",
-                                                   escape_html(user->email))),
+                             card_page(request, &tenant, tr("Email changed"),
+                                       fmt::format("<h1>{}</h1><p>{} {}.</p>", escape_html(tr("Email changed")),
+                                                   escape_html(tr("Your account now uses")), escape_html(user->email))),
                              "text/html; charset=utf-8");
 }
 

@@ -22,20 +22,22 @@ http::Response SessionPages::admin_users(const http::Request& request, const htt
     return error_page(request, status::not_found, "Page not found", "There is no page at this address.", &tenant);
   }
   const auto& admin = visitor.session->user;
+  i18n::Translator tr(page_locale(request, &tenant, &visitor));
+  auto text = [&](std::string_view english) { return escape_html(tr(english)); };
   std::string notice;
   if (request.method() == http::bhttp::verb::post) {
     std::string email = form_field(request.body(), "email").value_or(""), action = form_field(request.body(), "action").value_or("");
     auto target = services_.accounts.find_user(email);
     if (!target) {
-      notice = "<p role=\"alert\">No such user.</p>";
+      notice = "<p role=\"alert\" class=\"flash flash-error\">" + text("No such user.") + "</p>";
     } else if (target->id == admin.id) {
-      notice = "<p role=\"alert\">You cannot suspend yourself.</p>";
+      notice = "<p role=\"alert\" class=\"flash flash-error\">" + text("You cannot suspend yourself.") + "</p>";
     } else if (action == "suspend" || action == "activate") {
       auto to = action == "suspend" ? accounts::UserStatus::suspended : accounts::UserStatus::active;
       if (auto ok = services_.accounts.set_status(target->id, to); ok) {
         services_.audit.record({0, "", "admin", admin.id, std::nullopt, tenant.id, "user." + std::string(to_string(to)),
                                 target->email, "{}", context.remote_address});
-        notice = fmt::format("<p role=\"status\">{} is {}.</p>", escape_html(target->email), to_string(to));
+        notice = fmt::format("<p role=\"status\" class=\"flash flash-info\">{} is {}.</p>", escape_html(target->email), to_string(to));
       }
     }
   }
@@ -47,21 +49,20 @@ http::Response SessionPages::admin_users(const http::Request& request, const htt
     bool active = u.status == accounts::UserStatus::active;
     std::string actions;
     if (u.id != admin.id) {
-      actions += fmt::format(R"(<form method="post" action="/admin/users">{}<input type="hidden" name="email" value="{}"><input type="hidden" name="action" value="{}"><button type="submit">{}</button></form>)",
-                             csrf, escape_html(u.email), active ? "suspend" : "activate", active ? "Suspend" : "Un-suspend");
+      actions += fmt::format(R"(<form method="post" action="/admin/users" class="inline">{}<input type="hidden" name="email" value="{}"><input type="hidden" name="action" value="{}"><button type="submit" class="btn btn-secondary">{}</button></form> )",
+                             csrf, escape_html(u.email), active ? "suspend" : "activate", text(active ? "Suspend" : "Un-suspend"));
       if (active && !u.platform_admin) {
-        actions += fmt::format(R"(<form method="post" action="/admin/impersonate">{}<input type="hidden" name="email" value="{}"><button type="submit">Impersonate</button></form>)",
-                               csrf, escape_html(u.email));
+        actions += fmt::format(R"(<form method="post" action="/admin/impersonate" class="inline">{}<input type="hidden" name="email" value="{}"><button type="submit" class="btn btn-secondary">{}</button></form>)",
+                               csrf, escape_html(u.email), text("Impersonate"));
       }
     }
     rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape_html(u.email),
-                        escape_html(u.name), to_string(u.status), u.platform_admin ? "platform admin" : "", actions);
+                        escape_html(u.name), text(to_string(u.status)), u.platform_admin ? text("platform admin") : "", actions);
   }
   std::string body = fmt::format(
-      "<h1>Users</h1>{}<table><thead><tr><th scope=\"col\">Email</th><th scope=\"col\">Name</th><th scope=\"col\">Status</th>"
-      "<th scope=\"col\">Role</th><th scope=\"col\">Actions</th></tr></thead><tbody>{}</tbody></table>",
-      notice, rows);
-  return app_page(request, tenant, visitor, "Users", body);
+      R"(<h1>{}</h1>{}<div class="card overflow-x-auto"><table><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{}</tbody></table></div>)",
+      text("Users"), notice, text("Email"), text("Name"), text("Status"), text("Role"), text("Actions"), rows);
+  return app_page(request, tenant, visitor, tr("Users"), body);
 }
 
 http::Response SessionPages::impersonation(const http::Request& request, const http::RequestContext& context,

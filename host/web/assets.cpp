@@ -1,12 +1,12 @@
 // The embedded browser assets and conditional GETs.
 #include "web/assets.hpp"
 
+#include <calyx/digest.hpp>
 #include <calyx/embedded_file.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <vector>
@@ -16,13 +16,6 @@ std::vector<calyx::EmbeddedFile> calyx_web_asset_files();  // generated (host/CM
 namespace calyx::web {
 namespace {
 
-std::string short_hash(std::string_view bytes) {
-  unsigned char digest[8];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr, 0);
-  std::string hex;
-  for (unsigned char byte : digest) hex += fmt::format("{:02x}", byte);
-  return hex;
-}
 
 std::string type_of(std::string_view name) {
   if (name.ends_with(".css")) return "text/css; charset=utf-8";
@@ -80,7 +73,7 @@ Assets::Assets() {
       }
       continue;
     }
-    files_.emplace(std::string(file.name), File{file.content, type_of(file.name), short_hash(file.content)});
+    files_.emplace(std::string(file.name), File{file.content, type_of(file.name), hex_digest(file.content, 8)});
   }
 }
 

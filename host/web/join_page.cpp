@@ -64,7 +64,7 @@ http::Response SessionPages::join(const http::Request& request, const http::Requ
       escape_html(token), escape_html(tr("Name")), escape_html(tr("Password (at least 10 characters)")));
   if (!posted) return form_page(request, tenant, title, intro, "/join", fields, "Create my account", status::ok);
   if (!double_submit_ok(request)) {
-    return form_page(request, tenant, title, R"(<p role="alert">The form expired. Please try again.</p>)", "/join", fields,
+    return form_page(request, tenant, title, fmt::format(R"(<p role="alert" class="flash flash-error">{}</p>)", escape_html(tr("The form expired. Please try again."))), "/join", fields,
                      "Create my account", status::forbidden);
   }
   std::string password = form_field(request.body(), "password").value_or("");

@@ -74,7 +74,7 @@ std::string head(const Frame& frame, std::string_view title) {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="htmx-config" content='{{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true}}'>
-<title>{} · {}</title>
+<title>{}{}</title>
 {}<link rel="stylesheet" href="{}">
 <link rel="stylesheet" href="/theme.css?v={}">
 <script src="{}" defer></script>
@@ -82,15 +82,16 @@ std::string head(const Frame& frame, std::string_view title) {
 <script src="{}" defer></script>
 {}</head>
 )",
-      escape_html(frame.tr.locale()), escape_html(title), escape_html(brand(frame)), favicon, assets.url("app.css"),
+      escape_html(frame.tr.locale()), title == brand(frame) ? std::string() : escape_html(title) + " · ",
+      escape_html(brand(frame)), favicon, assets.url("app.css"),
       theme.etag, assets.url("calyx.js"), assets.url("htmx.js"), assets.url("alpine.js"), custom_js);
 }
 
 std::string flash_html(const Frame& frame) {
   if (frame.flash.empty()) return {};
   return fmt::format(
-      R"(<div x-data="dismissable" x-show="shown" role="status" class="flash {} flex items-start justify-between gap-4" data-flash><span>{}</span><button type="button" class="text-sm underline" x-on:click="dismiss">{}</button></div>)",
-      frame.flash_error ? "flash-error" : "flash-info", escape_html(frame.flash), escape_html(frame.tr("Dismiss")));
+      R"(<div x-data="dismissable" x-show="shown" role="status" class="flash flash-info flex items-start justify-between gap-4" data-flash><span>{}</span><button type="button" class="text-sm underline" x-on:click="dismiss">{}</button></div>)",
+      escape_html(frame.flash), escape_html(frame.tr("Dismiss")));
 }
 
 std::string footer(const Frame& frame) {
@@ -269,7 +270,9 @@ void clear_flash(http::Response& response) {
 
 std::string card_page(const http::Request& request, const tenancy::Tenant* tenant, std::string_view title,
                       std::string_view main) {
-  return render_page(plain_frame(request, tenant), Layout::auth, title, main);
+  Frame frame = plain_frame(request, tenant);
+  frame.flash.clear();  // shown (and cleared) by the next page_response
+  return render_page(frame, Layout::auth, title, main);
 }
 
 http::Response error_page(const http::Request& request, http::bhttp::status status, std::string_view title,

@@ -32,7 +32,6 @@ struct Frame {
   std::vector<NavItem> modules;             // the tenant's module entries the visitor may use
   std::vector<NavItem> admin;               // tenant admin entries (owners and admins) and platform admin
   std::string flash;                        // a message from the previous step (already translated)
-  bool flash_error = false;
 };
 
 enum class Layout {
@@ -61,7 +60,7 @@ enum class Flash { none, theme_saved, module_enabled, module_disabled, settings_
                    member_updated, member_removed, invitation_sent, tenant_created, tenant_updated, language_changed };
 // Sets the flash for the next page on a redirect response.
 void set_flash(http::Response& response, Flash flash, bool secure_cookie);
-// The flash the request carries (translated), and whether the response must clear the cookie.
+// The flash the request carries (translated); the response that shows it clears the cookie.
 std::string take_flash(const http::Request& request, const i18n::Translator& tr);
 void clear_flash(http::Response& response);
 

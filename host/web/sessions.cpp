@@ -48,7 +48,7 @@ std::string query_field(const http::Request& request, std::string_view name) {
 using namespace session_forms;
 std::string impersonation_banner(const Visitor& visitor) {
   if (!visitor.session || !visitor.session->impersonator_id) return {};
-  return fmt::format(R"(<div role="alert" class="impersonation">You are impersonating {}. <form method="post" action="/admin/impersonate/stop"><input type="hidden" name="_csrf" value="{}"><button type="submit">Stop impersonating</button></form></div>)",
+  return fmt::format(R"(<div role="alert" class="impersonation flex flex-wrap items-center justify-center gap-3 bg-amber-200 px-4 py-2 text-sm text-amber-950">You are impersonating {}. <form method="post" action="/admin/impersonate/stop"><input type="hidden" name="_csrf" value="{}"><button type="submit" class="btn btn-secondary">Stop impersonating</button></form></div>)",
                      escape_html(visitor.session->user.email), visitor.session->csrf_token);
 }
 
@@ -327,12 +327,13 @@ http::Response SessionPages::signed_in(const http::Request& request, const http:
 
 http::Response SessionPages::code_page(const http::Request& request, const tenancy::Tenant& tenant, std::string_view pending,
                                        std::string_view next, std::string_view error, status code) {
+  i18n::Translator tr(page_locale(request, &tenant, nullptr));
   std::string fields = fmt::format(
       R"(<input type="hidden" name="pending" value="{}"><input type="hidden" name="next" value="{}">
-<p><label for="code">Code from your authenticator app, or a backup code</label> <input id="code" name="code" autocomplete="one-time-code" required></p>)",
-      escape_html(pending), escape_html(next));
-  std::string intro = error.empty() ? std::string("<p>Your account has two-factor sign-in.</p>")
-                                    : fmt::format(R"(<p role="alert">{}</p>)", escape_html(error));
+<div class="field"><label for="code">{}</label><input id="code" name="code" type="text" autocomplete="one-time-code" required></div>)",
+      escape_html(pending), escape_html(next), escape_html(tr("Code from your authenticator app, or a backup code")));
+  std::string intro = error.empty() ? "<p class=\"mb-4\">" + escape_html(tr("Your account has two-factor sign-in.")) + "</p>"
+                                    : fmt::format(R"(<p role="alert" class="flash flash-error">{}</p>)", escape_html(error));
   return form_page(request, tenant, "Enter your code", intro, "/sign-in/code", fields, "Sign in", code);
 }
 
@@ -340,21 +341,27 @@ http::Response SessionPages::pin_sign_in(const http::Request& request, const htt
                                          const tenancy::Tenant& tenant) {
   std::string_view body = request.body();
   std::string email = form_field(body, "email").value_or("");
+  i18n::Translator tr(page_locale(request, &tenant, nullptr));
+  auto paragraph = [&](std::string_view english) { return "<p class=\"mb-4\">" + escape_html(tr(english)) + "</p>"; };
+  auto alert = [](std::string_view message) {
+    return fmt::format(R"(<p role="alert" class="flash flash-error">{}</p>)", escape_html(message));
+  };
   std::string email_field = fmt::format(
-      R"(<p><label for="email">Email</label> <input id="email" name="email" type="email" autocomplete="username" required value="{}"></p>)",
-      escape_html(email));
+      R"(<div class="field"><label for="email">{}</label><input id="email" name="email" type="email" autocomplete="username" required value="{}"></div>)",
+      escape_html(tr("Email")), escape_html(email));
   auto ask_page = [&](std::string_view intro, status code) {
     return form_page(request, tenant, "Sign in with a code", intro, "/sign-in/pin",
                      email_field + R"(<input type="hidden" name="action" value="send">)", "Email me a code", code);
   };
   auto code_page = [&](std::string_view intro, status code) {
     return form_page(request, tenant, "Enter the emailed code", intro, "/sign-in/pin",
-                     email_field + R"(<input type="hidden" name="action" value="verify">
-<p><label for="pin">6-digit code</label> <input id="pin" name="pin" inputmode="numeric" autocomplete="one-time-code" required></p>)",
+                     email_field + fmt::format(R"(<input type="hidden" name="action" value="verify">
+<div class="field"><label for="pin">{}</label><input id="pin" name="pin" type="text" inputmode="numeric" autocomplete="one-time-code" required></div>)",
+                                               escape_html(tr("6-digit code"))),
                      "Sign in", code);
   };
-  if (request.method() != http::bhttp::verb::post) return ask_page("<p>We will email you a 6-digit code.</p>", status::ok);
-  if (!double_submit_ok(request)) return ask_page(R"(<p role="alert">The form expired. Please try again.</p>)", status::forbidden);
+  if (request.method() != http::bhttp::verb::post) return ask_page(paragraph("We will email you a 6-digit code."), status::ok);
+  if (!double_submit_ok(request)) return ask_page(alert(tr("The form expired. Please try again.")), status::forbidden);
   if (form_field(body, "action").value_or("") == "send") {
     auto pin = services_.accounts.start_pin_sign_in(email, tenant.id);
     if (pin && *pin) {
@@ -365,7 +372,7 @@ http::Response SessionPages::pin_sign_in(const http::Request& request, const htt
                                                   tenant.name, **pin));
     }
     // The same answer whether the account exists or not.
-    return code_page("<p>If an account exists for that address, we emailed it a code.</p>", status::ok);
+    return code_page(paragraph("If an account exists for that address, we emailed it a code."), status::ok);
   }
   auto session = services_.accounts.finish_pin_sign_in(email, form_field(body, "pin").value_or(""), tenant.id,
                                                        context.remote_address,
@@ -374,7 +381,7 @@ http::Response SessionPages::pin_sign_in(const http::Request& request, const htt
     services_.audit.record({0, "", "user", std::nullopt, std::nullopt, tenant.id, "session.sign_in_failed", email,
                             R"({"reason":"pin"})", context.remote_address});
     auto code = session.error().code() == Error::Code::unavailable ? status::too_many_requests : status::unauthorized;
-    return code_page(fmt::format(R"(<p role="alert">{}</p>)", escape_html(session.error().message())), code);
+    return code_page(alert(session.error().message()), code);
   }
   if (!session->second_factor.empty()) return this->code_page(request, tenant, session->second_factor, "/", "", status::ok);
   return signed_in(request, context, tenant, *session, "/");

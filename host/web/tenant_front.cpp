@@ -350,6 +350,7 @@ http::Response TenantFront::run_module(const http::Request& request, const tenan
     Frame page = site ? site_frame(request, tenant, visitor) : frame(request, tenant, visitor, who, user);
     response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
     response.body() = render_page(page, site ? Layout::site : Layout::app, draft.title, with_csrf(std::move(draft.body), visitor));
+    if (!page.flash.empty()) clear_flash(response);
   } else {
     if (!typed) response.set(http::bhttp::field::content_type, "text/html; charset=utf-8");
     bool html = response[http::bhttp::field::content_type].starts_with("text/html");

@@ -12,6 +12,7 @@
 #include <calyx/tenancy/tenant.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -135,6 +136,11 @@ class Tenancy {
 
  private:
   Result<std::vector<Tenant>> read_tenants(std::string_view slug);
+  // One change to a tenant's settings: finds it, runs `apply` in a transaction on the host database, moves the
+  // version; `what` names the change in errors ("changing the language"). `apply` may return an error to
+  // refuse (nothing is kept) and throws soci errors like the statements around it.
+  Status change(std::string_view slug, std::string_view what,
+                const std::function<Status(soci::session&, const Tenant&)>& apply);
   Result<db::ConnectionPool*> tenant_pool(const Tenant& tenant);
   Status migrate_module(const Tenant& tenant, const modules::DataScope& scope, const modules::ModuleInfo& module);
   Status record_migrated(const Tenant& tenant, const modules::ModuleInfo& module);
