@@ -67,6 +67,7 @@ std::vector<RenderedWidget> render_dashboard(const ModuleRegistry& registry, con
     calyx_call call;
     call.kind = CallKind::widget;
     call.module = module;
+    call.request.headers.emplace_back("x-calyx-locale", scope.locale);  // Request::locale() in the widget
     call.tenant = scope.tenant;
     call.user = scope.user;
     call.services = services ? &*services : nullptr;

@@ -283,6 +283,7 @@ http::Response TenantFront::tenant_home(const http::Request& request, const tena
   auto scope = tenancy_.data_scope(tenant);
   if (scope) {
     modules::CallScope call_scope = module_scope(tenant, user, *scope);
+    call_scope.locale = page.tr.locale();
     for (const auto& widget : modules::render_dashboard(tenancy_.registry(), call_scope)) {
       widgets += fmt::format(R"(<section class="card" data-widget="{}.{}" aria-labelledby="widget-{}-{}"><h2 id="widget-{}-{}">{}</h2>{}</section>)",
                              escape_html(widget.module), escape_html(widget.code), escape_html(widget.module),
@@ -325,8 +326,12 @@ http::Response TenantFront::run_module(const http::Request& request, const tenan
   for (const auto& field : request) {
     std::string name(field.name_string());
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (name == "x-calyx-locale") continue;  // the host's word, below, not the client's
     view.headers.emplace_back(std::move(name), std::string(field.value()));
   }
+  // The language the page is shown in (the person's choice, else the browser's, else the workspace's), so a
+  // module can speak it too.
+  view.headers.emplace_back("x-calyx-locale", page_locale(request, &tenant, &visitor));
   auto outcome = modules::run_route(tenancy_.registry(), match, std::move(view), module_scope(tenant, user, *scope));
 
   if (outcome.status != CALYX_OK && !outcome.response.written) {

@@ -3,6 +3,7 @@
 // built only with the SDK, as any third party would build one.
 #include "markdown.hpp"
 #include "posts.hpp"
+#include "words.hpp"
 
 #include <calyx/sdk.hpp>
 
@@ -51,13 +52,16 @@ void write_page_json(Context& c, const Page& page) {
   c.response().json(json.str());
 }
 
-std::string pager(const Page& page, const std::string& base) {
+std::string pager(Context& c, const Page& page, const std::string& base) {
   if (page.pages() <= 1) return "";
-  std::string html = "<nav class=\"pager\" aria-label=\"Pages\">";
-  if (page.page > 1) html += "<a rel=\"prev\" href=\"" + base + "?page=" + std::to_string(page.page - 1) + "\">Newer</a> ";
-  html += "<span>Page " + std::to_string(page.page) + " of " + std::to_string(page.pages()) + "</span>";
+  std::string html = "<nav class=\"pager mt-6 flex gap-4 text-sm\" aria-label=\"" + tr(c, "Pages") + "\">";
+  if (page.page > 1) {
+    html += "<a rel=\"prev\" href=\"" + base + "?page=" + std::to_string(page.page - 1) + "\">" + tr(c, "Newer") + "</a> ";
+  }
+  html += "<span>" + tr(c, "Page") + " " + std::to_string(page.page) + " " + tr(c, "of") + " " + std::to_string(page.pages()) +
+          "</span>";
   if (page.page < page.pages()) {
-    html += " <a rel=\"next\" href=\"" + base + "?page=" + std::to_string(page.page + 1) + "\">Older</a>";
+    html += " <a rel=\"next\" href=\"" + base + "?page=" + std::to_string(page.page + 1) + "\">" + tr(c, "Older") + "</a>";
   }
   return html + "</nav>";
 }
@@ -66,15 +70,15 @@ std::string pager(const Page& page, const std::string& base) {
 void public_list(Context& c) {
   Page page = list_posts(c.db(), true, page_number(c), kPublicPerPage);
   if (wants_json(c)) return write_page_json(c, page);
-  std::string html = "<h1>Blog</h1>";
-  if (page.posts.empty()) html += "<p>No posts yet.</p>";
+  std::string html = "<h1>" + tr(c, "Blog") + "</h1>";
+  if (page.posts.empty()) html += "<p>" + tr(c, "No posts yet.") + "</p>";
   for (const auto& post : page.posts) {
     html += "<article class=\"mb-8\"><h2 class=\"mb-1\"><a href=\"/blog/" + escape_html(post.slug) + "\">" +
             escape_html(post.title) + "</a></h2>";
     html += "<p class=\"meta mb-2 text-sm text-ink/70\">" + escape_html(post.author_name) + " · " +
             escape_html(post.published_at.value_or("")) + "</p><p>" + escape_html(excerpt(post.body)) + "</p></article>";
   }
-  c.response().render("Blog", html + pager(page, "/blog"));
+  c.response().render(tr(c, "Blog"), html + pager(c, page, "/blog"));
 }
 
 // GET /blog/:slug — one published post.
@@ -94,22 +98,21 @@ void public_show(Context& c) {
                                        markdown_to_html(post->body) + "</article>");
 }
 
-// The editor's list: a DataTable (filter by title, slug or status; sort by title, status or date; pages).
-const calyx::sdk::DataTable& editor_table() {
-  static const calyx::sdk::DataTable table(
-      "posts", "/blog/editor",
-      {{"title", "Title", "title", true, true},
-       {"slug", "Slug", "slug", false, true},
-       {"status", "Status", "status", true, true},
-       {"updated", "Updated", "updated_at", true, false},
-       {"actions", "Actions", "", false, false}},
-      "updated_at DESC, id DESC", kEditorPerPage);
-  return table;
+// The editor's list: a DataTable (filter by title, slug or status; sort by title, status or date; pages), with
+// its headings in the page's language.
+calyx::sdk::DataTable editor_table(Context& c) {
+  return calyx::sdk::DataTable("posts", "/blog/editor",
+                               {{"title", tr(c, "Title"), "title", true, true},
+                                {"slug", tr(c, "Slug"), "slug", false, true},
+                                {"status", tr(c, "Status"), "status", true, true},
+                                {"updated", tr(c, "Updated"), "updated_at", true, false},
+                                {"actions", tr(c, "Actions"), "", false, false}},
+                               "updated_at DESC, id DESC", kEditorPerPage);
 }
 
 // GET /blog/editor — every post, drafts included.
 void editor_list(Context& c) {
-  const auto& table = editor_table();
+  const auto table = editor_table(c);
   auto query = table.read(c.request());
   Page page = list_for_table(c.db(), table, query);
   if (wants_json(c)) return write_page_json(c, page);
@@ -120,32 +123,35 @@ void editor_list(Context& c) {
     if (c.can("blog.posts.publish")) {
       actions += "<form method=\"post\" action=\"/blog/editor/posts/" + id + (post.published() ? "/unpublish" : "/publish") +
                  "\" class=\"inline\"><button type=\"submit\" class=\"btn btn-secondary\">" +
-                 (post.published() ? "Unpublish" : "Publish") + "</button></form> ";
+                 tr(c, post.published() ? "Unpublish" : "Publish") + "</button></form> ";
     }
     actions += "<form method=\"post\" action=\"/blog/editor/posts/" + id +
-               "/delete\" class=\"inline\"><button type=\"submit\" class=\"btn btn-danger\">Delete</button></form>";
+               "/delete\" class=\"inline\"><button type=\"submit\" class=\"btn btn-danger\">" + tr(c, "Delete") +
+               "</button></form>";
     cells.push_back({"<a href=\"/blog/editor/posts/" + id + "/edit\">" + escape_html(post.title) + "</a>",
                      "<code class=\"text-xs\">" + escape_html(post.slug) + "</code>",
                      "<span class=\"badge" + std::string(post.published() ? " badge-ok" : "") + "\">" +
-                         escape_html(post.status) + "</span>",
+                         escape_html(tr(c, post.status)) + "</span>",
                      escape_html(post.updated_at), actions});
   }
-  std::string html = "<div class=\"mb-4 flex flex-wrap items-center justify-between gap-3\"><h1 class=\"mb-0\">Posts</h1>"
-                     "<a class=\"btn\" href=\"/blog/editor/new\">New post</a></div><div class=\"card\">" +
-                     table.render(query, cells, page.total) + "</div>";
-  c.response().render("Posts", html);
+  std::string html = "<div class=\"mb-4 flex flex-wrap items-center justify-between gap-3\"><h1 class=\"mb-0\">" +
+                     tr(c, "Posts") + "</h1><a class=\"btn\" href=\"/blog/editor/new\">" + tr(c, "New post") +
+                     "</a></div><div class=\"card\">" + table.render(query, cells, page.total, c.request().locale()) +
+                     "</div>";
+  c.response().render(tr(c, "Posts"), html);
 }
 
-std::string post_form(const std::string& action, const Draft& draft, const std::string& error) {
+std::string post_form(Context& c, const std::string& action, const Draft& draft, const std::string& error) {
   std::string html;
   if (!error.empty()) html += "<p role=\"alert\" class=\"flash flash-error\">" + escape_html(error) + "</p>";
   html += "<form method=\"post\" action=\"" + escape_html(action) + "\" class=\"card max-w-3xl\">"
-          "<div class=\"field\"><label for=\"title\">Title</label><input id=\"title\" name=\"title\" type=\"text\" required "
-          "maxlength=\"200\" value=\"" + escape_html(draft.title) + "\"></div><div class=\"field\"><label for=\"slug\">Slug</label>"
-          "<input id=\"slug\" name=\"slug\" type=\"text\" maxlength=\"80\" pattern=\"[a-z0-9-]+\" value=\"" +
-          escape_html(draft.slug) + "\"><p class=\"hint\">Empty: made from the title.</p></div>"
-          "<div class=\"field\"><label for=\"body\">Body (Markdown)</label><textarea id=\"body\" name=\"body\" rows=\"16\">" +
-          escape_html(draft.body) + "</textarea></div><button type=\"submit\" class=\"btn\">Save</button></form>";
+          "<div class=\"field\"><label for=\"title\">" + tr(c, "Title") + "</label><input id=\"title\" name=\"title\" "
+          "type=\"text\" required maxlength=\"200\" value=\"" + escape_html(draft.title) + "\"></div>"
+          "<div class=\"field\"><label for=\"slug\">" + tr(c, "Slug") + "</label><input id=\"slug\" name=\"slug\" "
+          "type=\"text\" maxlength=\"80\" pattern=\"[a-z0-9-]+\" value=\"" + escape_html(draft.slug) + "\"><p class=\"hint\">" +
+          tr(c, "Empty: made from the title.") + "</p></div><div class=\"field\"><label for=\"body\">" +
+          tr(c, "Body (Markdown)") + "</label><textarea id=\"body\" name=\"body\" rows=\"16\">" + escape_html(draft.body) +
+          "</textarea></div><button type=\"submit\" class=\"btn\">" + tr(c, "Save") + "</button></form>";
   return html;
 }
 
@@ -163,12 +169,12 @@ void save_or_show_form(Context& c, const std::string& action, const std::string&
   } catch (const calyx::sdk::Failure& failure) {
     if (failure.status() != CALYX_INVALID_ARGUMENT && failure.status() != CALYX_CONFLICT) throw;
     c.response().status(failure.status() == CALYX_CONFLICT ? 409 : 422);
-    c.response().render(title, "<h1>" + escape_html(title) + "</h1>" + post_form(action, input, failure.what()));
+    c.response().render(tr(c, title), "<h1>" + escape_html(tr(c, title)) + "</h1>" + post_form(c, action, input, failure.what()));
   }
 }
 
 void editor_new(Context& c) {
-  c.response().render("New post", "<h1>New post</h1>" + post_form("/blog/editor/posts", {}, ""));
+  c.response().render(tr(c, "New post"), "<h1>" + tr(c, "New post") + "</h1>" + post_form(c, "/blog/editor/posts", {}, ""));
 }
 
 void editor_create(Context& c) {
@@ -187,7 +193,7 @@ void editor_show(Context& c) {
     c.response().json(json.str());
     return;
   }
-  c.response().render(post->title, "<p class=\"status\">" + escape_html(post->status) + "</p><article><h1>" +
+  c.response().render(post->title, "<p class=\"status badge mb-3\">" + escape_html(tr(c, post->status)) + "</p><article class=\"post\"><h1>" +
                                        escape_html(post->title) + "</h1>" + markdown_to_html(post->body) + "</article>");
 }
 
@@ -195,8 +201,9 @@ void editor_edit(Context& c) {
   auto post = find_by_id(c.db(), post_id(c));
   if (!post) throw calyx::sdk::not_found("no post " + std::to_string(post_id(c)));
   std::string action = "/blog/editor/posts/" + std::to_string(post->id);
-  c.response().render("Edit post", "<h1>Edit post</h1><p><a href=\"" + action + "\">Preview</a></p>" +
-                                       post_form(action, {post->title, post->slug, post->body}, ""));
+  c.response().render(tr(c, "Edit post"), "<h1>" + tr(c, "Edit post") + "</h1><p class=\"mb-4\"><a href=\"" + action + "\">" +
+                                               tr(c, "Preview") + "</a></p>" +
+                                               post_form(c, action, {post->title, post->slug, post->body}, ""));
 }
 
 void editor_update(Context& c) {
@@ -235,7 +242,7 @@ void recent_posts_widget(Context& c) {
   for (const auto& post : page.posts) {
     html += "<li><a href=\"/blog/" + escape_html(post.slug) + "\">" + escape_html(post.title) + "</a></li>";
   }
-  if (page.posts.empty()) html += "<li>No published posts yet.</li>";
+  if (page.posts.empty()) html += "<li>" + tr(c, "No published posts yet.") + "</li>";
   c.set_result(html + "</ul>");
 }
 
@@ -262,7 +269,7 @@ void define(calyx::sdk::ModuleDefinition& m) {
   m.post("/blog/editor/posts/:id/unpublish", editor_unpublish, "blog.posts.publish");
   m.post("/blog/editor/posts/:id/delete", editor_delete, "blog.posts.edit");
 
-  m.widget("recent_posts", "Recent posts", recent_posts_widget, "blog.posts.view", 10);
+  m.widget("recent_posts", "Recent posts", recent_posts_widget, "blog.posts.view", 10);  // the host translates titles
 
   m.on_setup_tenant([](Context& c, std::string_view) {
     if (c.db().query_integer("SELECT COUNT(*) FROM blog_posts").value_or(0) > 0) return;

@@ -496,8 +496,40 @@ TEST_CASE("module pages: members' routes in the app layout, public ones in the s
     CHECK(partial.body.starts_with("<div class=\"mb-4"));
     CHECK(partial.body.find("<!doctype") == std::string::npos);
     CHECK(partial.headers["vary"] == "HX-Request");
+    // Modules speak the page's language: Request::locale() (Blog, its DataTable, its widget).
+    auto portuguese = owner.request("GET", "/blog/editor", "", "Accept-Language: pt-BR\r\n");
+    CHECK(portuguese.body.find("Novo post") != std::string::npos);
+    CHECK(portuguese.body.find("Filtrar") != std::string::npos);
+    CHECK(portuguese.body.find("Situação") != std::string::npos);
+    auto forged = owner.request("GET", "/blog/editor", "", "X-Calyx-Locale: pt-BR\r\n");  // the host's word, not the client's
+    CHECK(forged.body.find("Novo post") == std::string::npos);
+    auto dashboard = owner.request("GET", "/", "", "Accept-Language: pt-BR\r\n");
+    CHECK(dashboard.body.find("Posts recentes") != std::string::npos);
+    CHECK(dashboard.body.find("Nenhum post publicado ainda.") != std::string::npos);
     // A route declared without layout.
     auto fragment = world.get("acme.localhost", "/notes/fragment");
     CHECK(fragment->body == "<p data-fragment>alone</p>");
+  });
+}
+
+TEST_CASE("a child workspace wears its parent's theme where it sets nothing, its uploaded logo included") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    REQUIRE(world.tenancy->create({"acme-eu", "Acme EU", tenancy::Isolation::shared, {}, "acme", "", {}}).ok());
+    REQUIRE(world.tenancy->set_theme("acme", {{"primary_color", "#c2410c"}, {"company_name", "Acme Group"}}).ok());
+    const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "parent logo";
+    auto url = world.tenancy->put_theme_image("acme", "logo_url", png);
+    REQUIRE(url.ok());
+    REQUIRE(world.tenancy->set_theme("acme-eu", {{"company_name", "Acme Europe"}}).ok());
+    REQUIRE(world.directory->refresh().ok());
+    auto css = world.get("acme-eu.localhost", "/theme.css");
+    CHECK(css->body.find("--color-primary: #c2410c;") != std::string::npos);
+    auto page = world.get("acme-eu.localhost", "/sign-in");
+    CHECK(page->body.find("Acme Europe") != std::string::npos);
+    CHECK(page->body.find(R"(<img src=")" + *url) != std::string::npos);
+    auto logo = world.get("acme-eu.localhost", *url);
+    CHECK(logo->status == 200);
+    CHECK(logo->body == png);
+    CHECK(world.get("globex.localhost", *url)->status == 404);  // not a child: nothing to inherit
   });
 }

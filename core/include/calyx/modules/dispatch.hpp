@@ -21,6 +21,7 @@ struct CallScope {
   DataScope data;
   db::ConnectionPool* host_pool = nullptr;
   std::set<std::string, std::less<>> active_modules;  // the tenant's modules, for hooks
+  std::string locale = "en";                           // the page's language, for calls without a request
 };
 
 struct DispatchOutcome {

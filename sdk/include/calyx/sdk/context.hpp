@@ -274,6 +274,12 @@ class Request {
   std::optional<std::string> query(std::string_view name) const { return find(parse_form(query_string()), name); }
   // A form field of an application/x-www-form-urlencoded body, decoded.
   std::optional<std::string> form(std::string_view name) const { return find(parse_form(body()), name); }
+  // The language of the page ("en" or "pt-BR"), as the host decided it: the person's choice, else their
+  // browser's, else the workspace's default.
+  std::string locale() const {
+    auto value = header("x-calyx-locale");
+    return value && !value->empty() ? std::string(*value) : std::string("en");
+  }
   bool wants_json() const {
     auto accept = header("accept");
     return accept && accept->find("application/json") != std::string_view::npos;

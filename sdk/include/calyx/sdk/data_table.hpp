@@ -18,7 +18,8 @@
 //   for (const auto& row : c.db().query("SELECT ... FROM posts" + where + table.order_by(q) + limit, params)) ...
 //   c.response().render("Posts", table.render(q, cells, total.value_or(0)));
 //
-// Thread-safety: a DataTable is immutable after construction; build it once (e.g. a static) and share it.
+// Thread-safety: a DataTable is immutable after construction. It is cheap to build per request (e.g. with its
+// headings in the reader's language, Request::locale()) or once and shared.
 #pragma once
 
 #include <calyx/sdk/context.hpp>
@@ -112,23 +113,27 @@ class DataTable {
   }
 
   // The table: filter box, headings (sort links), `cells` (one vector of HTML per row, a cell per column:
-  // the module escapes what it puts there), and the pager.
-  std::string render(const TableQuery& q, const std::vector<std::vector<std::string>>& cells, std::int64_t total) const {
+  // the module escapes what it puts there), and the pager; its own words in `locale` (Request::locale()).
+  std::string render(const TableQuery& q, const std::vector<std::vector<std::string>>& cells, std::int64_t total,
+                     std::string_view locale = "en") const {
+    bool pt = locale == "pt-BR";
+    auto word = [&](std::string_view en, std::string_view pt_br) { return std::string(pt ? pt_br : en); };
     std::int64_t pages = std::max<std::int64_t>(1, (total + per_page_ - 1) / per_page_);
     std::string target = "#" + id_;
     // hx-boost turns the links and the form into requests that replace only this table, and keep the URL.
     std::string html = "<div id=\"" + escape_html(id_) + "\" class=\"datatable\" data-datatable hx-boost=\"true\" hx-target=\"" +
                        escape_html(target) + "\" hx-select=\"" + escape_html(target) + "\" hx-swap=\"outerHTML\">";
     html += "<form method=\"get\" action=\"" + escape_html(path_) + "\" role=\"search\" class=\"mb-3 flex flex-wrap items-end gap-2\">";
-    html += "<div class=\"grow\"><label for=\"" + escape_html(id_) + "-q\" class=\"sr-only\">Filter</label>";
+    html += "<div class=\"grow\"><label for=\"" + escape_html(id_) + "-q\" class=\"sr-only\">" + word("Filter", "Filtrar") +
+            "</label>";
     html += "<input id=\"" + escape_html(id_) + "-q\" type=\"search\" name=\"q\" value=\"" + escape_html(q.filter) +
-            "\" placeholder=\"Filter\" autocomplete=\"off\" hx-get=\"" + escape_html(path_) +
+            "\" placeholder=\"" + word("Filter", "Filtrar") + "\" autocomplete=\"off\" hx-get=\"" + escape_html(path_) +
             "\" hx-trigger=\"input changed delay:300ms, search\" hx-include=\"closest form\" hx-push-url=\"true\"></div>";
     if (!q.sort.empty()) {
       html += "<input type=\"hidden\" name=\"sort\" value=\"" + escape_html(q.sort) + "\">";
       html += "<input type=\"hidden\" name=\"dir\" value=\"" + std::string(q.descending ? "desc" : "asc") + "\">";
     }
-    html += "<button type=\"submit\" class=\"btn btn-secondary\">Filter</button></form>";
+    html += "<button type=\"submit\" class=\"btn btn-secondary\">" + word("Filter", "Filtrar") + "</button></form>";
     html += "<div class=\"overflow-x-auto\"><table><thead><tr>";
     for (const auto& column : columns_) {
       if (!column.sortable) {
@@ -150,16 +155,20 @@ class DataTable {
     }
     if (cells.empty()) {
       html += "<tr><td colspan=\"" + std::to_string(columns_.size()) + "\">" +
-              (q.filter.empty() ? std::string("Nothing here yet.") : "Nothing matches “" + escape_html(q.filter) + "”.") +
+              (q.filter.empty() ? word("Nothing here yet.", "Nada aqui ainda.")
+                                : word("Nothing matches", "Nada corresponde a") + " “" + escape_html(q.filter) + "”.") +
               "</td></tr>";
     }
     html += "</tbody></table></div>";
-    html += "<nav class=\"mt-3 flex items-center justify-between gap-3 text-sm\" aria-label=\"Pages\">";
-    html += q.page > 1 ? "<a rel=\"prev\" href=\"" + escape_html(url(q.page - 1, q.sort, q.descending, q.filter)) + "\">Previous</a>"
+    html += "<nav class=\"mt-3 flex items-center justify-between gap-3 text-sm\" aria-label=\"" + word("Pages", "Páginas") + "\">";
+    html += q.page > 1 ? "<a rel=\"prev\" href=\"" + escape_html(url(q.page - 1, q.sort, q.descending, q.filter)) + "\">" +
+                             word("Previous", "Anterior") + "</a>"
                        : "<span></span>";
-    html += "<span data-page-status>Page " + std::to_string(q.page) + " of " + std::to_string(pages) + " · " +
-            std::to_string(total) + (total == 1 ? " row" : " rows") + "</span>";
-    html += q.page < pages ? "<a rel=\"next\" href=\"" + escape_html(url(q.page + 1, q.sort, q.descending, q.filter)) + "\">Next</a>"
+    html += "<span data-page-status>" + word("Page", "Página") + " " + std::to_string(q.page) + " " + word("of", "de") + " " +
+            std::to_string(pages) + " · " + std::to_string(total) + " " +
+            (total == 1 ? word("row", "linha") : word("rows", "linhas")) + "</span>";
+    html += q.page < pages ? "<a rel=\"next\" href=\"" + escape_html(url(q.page + 1, q.sort, q.descending, q.filter)) + "\">" +
+                                 word("Next", "Próxima") + "</a>"
                            : "<span></span>";
     html += "</nav></div>";
     return html;
