@@ -115,6 +115,12 @@ http::Response SessionPages::org_page(const http::Request& request, const http::
     return response;
   }
   const auto& user = visitor.session->user;
+  i18n::Translator tr(page_locale(request, &tenant, &visitor));
+  auto text = [&](std::string_view english) { return escape_html(tr(english)); };
+  auto status_note = [](const std::string& html) { return R"(<p role="status" class="flash flash-info">)" + html + "</p>"; };
+  auto alert_note = [](std::string_view message) {
+    return fmt::format(R"(<p role="alert" class="flash flash-error">{}</p>)", escape_html(message));
+  };
   auto role = services_.orgs->role_of(*tenant.org_id, user.id);
   bool admin = (role && *role && **role == orgs::OrgRole::admin) || user.platform_admin;
   if (!admin) return error_page(request, status::forbidden, "Not allowed", "Only the organization's admins manage it.", &tenant);
@@ -153,47 +159,54 @@ http::Response SessionPages::org_page(const http::Request& request, const http::
       if (revoked) {
         services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.revoked",
                                 std::to_string(id), "{}", context.remote_address});
-        notice = R"(<p role="status">The invitation was revoked.</p>)";
+        notice = status_note(text("The invitation was revoked."));
       } else {
-        notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(revoked.error().message()));
+        notice = alert_note(revoked.error().message());
       }
     }
     if (action == "invite" || action == "resend") {
       if (!outcome) {
-        notice = fmt::format(R"(<p role="alert">{}</p>)", escape_html(outcome.error().message()));
+        notice = alert_note(outcome.error().message());
       } else {
         (void)mail_invitation(*outcome);
         services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id,
                                 action == "invite" ? "invitation.sent" : "invitation.resent", outcome->email, "{}",
                                 context.remote_address});
-        notice = fmt::format(R"(<p role="status">Invitation sent to {}.</p>)", escape_html(outcome->email));
+        notice = status_note(text("Invitation sent to") + " " + escape_html(outcome->email) + ".");
       }
     }
   }
   std::string csrf = fmt::format(R"(<input type="hidden" name="_csrf" value="{}">)", visitor.session->csrf_token);
   std::string members, invitations;
   if (auto list = services_.orgs->members(*tenant.org_id)) {
-    for (const auto& m : *list) members += fmt::format("<li>{} ({})</li>", escape_html(m.email), orgs::to_string(m.role));
+    for (const auto& m : *list) {
+      members += fmt::format("<li>{} ({})</li>", escape_html(m.email), text(m.role == orgs::OrgRole::admin ? "admin" : "member"));
+    }
   }
   if (auto list = services_.orgs->invitations(*tenant.org_id)) {
     for (const auto& i : *list) {
       std::string buttons;
       if (i.status == "pending") {
         for (const char* action : {"resend", "revoke"}) {
-          buttons += fmt::format(R"(<form method="post" action="/org">{}<input type="hidden" name="id" value="{}"><input type="hidden" name="action" value="{}"><button type="submit">{}</button></form>)",
-                                 csrf, i.id, action, std::string(action) == "resend" ? "Resend" : "Revoke");
+          buttons += fmt::format(R"( <form method="post" action="/org" class="inline">{}<input type="hidden" name="id" value="{}"><input type="hidden" name="action" value="{}"><button type="submit" class="btn btn-secondary">{}</button></form>)",
+                                 csrf, i.id, action, text(std::string(action) == "resend" ? "Resend" : "Revoke"));
         }
       }
-      invitations += fmt::format("<li>{} ({}) — {}{}</li>", escape_html(i.email), orgs::to_string(i.role), i.status, buttons);
+      invitations += fmt::format("<li class=\"py-1\">{} ({}) — {}{}</li>", escape_html(i.email),
+                                 text(i.role == orgs::OrgRole::admin ? "admin" : "member"), text(i.status), buttons);
     }
   }
   std::string body = fmt::format(
-      R"(<h1>{0}</h1>{1}<h2>Members</h2><ul>{2}</ul><h2>Invitations</h2><ul>{3}</ul>
-<form method="post" action="/org">{4}<input type="hidden" name="action" value="invite">
-<p><label for="invite-email">Email</label> <input id="invite-email" name="email" type="email" required></p>
-<p><label for="invite-role">Role</label> <select id="invite-role" name="role"><option value="member">Member</option><option value="admin">Admin</option></select></p>
-<p><button type="submit">Invite</button></p></form>)",
-      escape_html(org_name), notice, members, invitations, csrf);
+      R"(<h1>{name}</h1>{notice}<section class="card mb-6"><h2>{members_title}</h2><ul class="list-disc pl-6">{members}</ul></section>
+<section class="card mb-6"><h2>{invitations_title}</h2><ul class="mb-4">{invitations}</ul>
+<form method="post" action="/org" class="max-w-md">{csrf}<input type="hidden" name="action" value="invite">
+<div class="field"><label for="invite-email">{email}</label><input id="invite-email" name="email" type="email" required></div>
+<div class="field"><label for="invite-role">{role}</label><select id="invite-role" name="role"><option value="member">{member}</option><option value="admin">{admin}</option></select></div>
+<p><button type="submit">{invite}</button></p></form></section>)",
+      fmt::arg("name", escape_html(org_name)), fmt::arg("notice", notice), fmt::arg("members_title", text("Members")),
+      fmt::arg("members", members), fmt::arg("invitations_title", text("Invitations")), fmt::arg("invitations", invitations),
+      fmt::arg("csrf", csrf), fmt::arg("email", text("Email")), fmt::arg("role", text("Role")),
+      fmt::arg("member", text("Member")), fmt::arg("admin", text("Admin")), fmt::arg("invite", text("Invite")));
   return app_page(request, tenant, visitor, org_name, body);
 }
 
@@ -210,6 +223,8 @@ http::Response SessionPages::invitation(const http::Request& request, const http
     return response;
   }
   const auto& user = visitor.session->user;
+  i18n::Translator tr(page_locale(request, &tenant, &visitor));
+  auto text = [&](std::string_view english) { return escape_html(tr(english)); };
   auto orgs = services_.orgs->list();
   std::string org_name = "the organization";
   for (const auto& org : orgs ? *orgs : std::vector<orgs::Org>{}) {
@@ -223,10 +238,10 @@ http::Response SessionPages::invitation(const http::Request& request, const http
       services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.accepted",
                               invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
       return http::make_response(request, status::ok,
-                                 card_page(request, &tenant, "Welcome",
-                                           fmt::format("<h1>Welcome</h1><p>You are now {} of {}.</p>",
-                                                       invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
-                                                       escape_html(org_name))),
+                                 card_page(request, &tenant, tr("Welcome"),
+                                           fmt::format("<h1>{}</h1><p>{} {} — {}.</p>", text("Welcome"),
+                                                       text("You joined the organization"), escape_html(org_name),
+                                                       text(invitation->role == orgs::OrgRole::admin ? "admin" : "member"))),
                                  "text/html; charset=utf-8");
     }
     if (action == "reject") {
@@ -234,17 +249,20 @@ http::Response SessionPages::invitation(const http::Request& request, const http
       services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.rejected",
                               invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
       return http::make_response(request, status::ok,
-                                 card_page(request, &tenant, "Invitation declined", "<h1>Invitation declined</h1>"),
+                                 card_page(request, &tenant, tr("Invitation declined"),
+                                           "<h1>" + text("Invitation declined") + "</h1>"),
                                  "text/html; charset=utf-8");
     }
   }
   std::string body = fmt::format(
-      R"(<h1>Join {0}</h1><p>{1} is invited to join {0} as {2}.</p>
-<form method="post" action="/invitation"><input type="hidden" name="_csrf" value="{4}"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="accept"><button type="submit">Accept</button></form>
-<form method="post" action="/invitation"><input type="hidden" name="_csrf" value="{4}"><input type="hidden" name="token" value="{3}"><input type="hidden" name="action" value="reject"><button type="submit">Decline</button></form>)",
-      escape_html(org_name), escape_html(invitation->email), invitation->role == orgs::OrgRole::admin ? "an admin" : "a member",
-      escape_html(token), visitor.session->csrf_token);
-  return http::make_response(request, status::ok, card_page(request, &tenant, "Invitation", body), "text/html; charset=utf-8");
+      R"(<h1>{join} {org}</h1><p class="mb-4">{email} — {invited} {org} ({role}).</p>
+<div class="flex gap-3"><form method="post" action="/invitation"><input type="hidden" name="_csrf" value="{csrf}"><input type="hidden" name="token" value="{token}"><input type="hidden" name="action" value="accept"><button type="submit">{accept}</button></form>
+<form method="post" action="/invitation"><input type="hidden" name="_csrf" value="{csrf}"><input type="hidden" name="token" value="{token}"><input type="hidden" name="action" value="reject"><button type="submit" class="btn btn-secondary">{decline}</button></form></div>)",
+      fmt::arg("join", text("Join")), fmt::arg("org", escape_html(org_name)), fmt::arg("email", escape_html(invitation->email)),
+      fmt::arg("invited", text("invited to join")),
+      fmt::arg("role", text(invitation->role == orgs::OrgRole::admin ? "admin" : "member")), fmt::arg("token", escape_html(token)),
+      fmt::arg("csrf", visitor.session->csrf_token), fmt::arg("accept", text("Accept")), fmt::arg("decline", text("Decline")));
+  return http::make_response(request, status::ok, card_page(request, &tenant, tr("Invitation"), body), "text/html; charset=utf-8");
 }
 
 }  // namespace calyx::web

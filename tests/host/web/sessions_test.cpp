@@ -423,7 +423,7 @@ TEST_CASE("an emailed invitation is accepted on a tenant host by the invited use
     CHECK(page.body.find("Join Acme Corp") != std::string::npos);
     auto accepted = browser.request("POST", "/invitation",
                                     "token=" + invitation.token + "&action=accept&_csrf=" + Browser::csrf_of(page));
-    CHECK(accepted.body.find("You are now an admin of Acme Corp") != std::string::npos);
+    CHECK(accepted.body.find("You joined the organization Acme Corp — admin.") != std::string::npos);
     CHECK(world.orgs->role_of(org.id, people.viewer).value() == orgs::OrgRole::admin);
     CHECK(browser.request("GET", "/invitation?token=" + invitation.token).body.find("this invitation was accepted") !=
           std::string::npos);
