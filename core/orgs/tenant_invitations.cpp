@@ -143,7 +143,12 @@ Result<TenantInvitation> TenantInvitations::accept(std::int64_t tenant_id, std::
       s << "INSERT INTO calyx_memberships (tenant_id, user_id, role, created_at) VALUES (:t, :u, :r, :c)", soci::use(tenant),
           soci::use(user), soci::use(role), soci::use(now);
     }
-    s << "UPDATE calyx_tenant_invitations SET status = 'accepted' WHERE id = :i", soci::use(id);
+    // Single use even when two accept at once: only the one that moves it from pending wins.
+    soci::statement accept = (s.prepare << "UPDATE calyx_tenant_invitations SET status = 'accepted' "
+                                           "WHERE id = :i AND status = 'pending'",
+                              soci::use(id));
+    accept.execute(true);
+    if (accept.get_affected_rows() != 1) return Error::conflict("this invitation was accepted already");
     tx.commit();
     inv.status = "accepted";
     return inv;

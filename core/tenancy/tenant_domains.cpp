@@ -13,6 +13,14 @@ namespace calyx::tenancy {
 Status Tenancy::add_domain(std::string_view slug, std::string_view host) {
   auto domain = normalize_domain(host);
   if (!domain) return domain.error();
+  // Addresses that belong to the platform or to every workspace are never one workspace's to claim: the base
+  // domain and its subdomains (<slug>.<base> are other workspaces' addresses), localhost, IP addresses.
+  const std::string& base = options_.base_domain;
+  bool numeric = domain->find_first_not_of("0123456789.") == std::string::npos;
+  if ((!base.empty() && (*domain == base || domain->ends_with("." + base))) || *domain == "localhost" ||
+      domain->ends_with(".localhost") || numeric) {
+    return Error::invalid_argument(fmt::format("'{}' belongs to the platform; use a domain of your own", *domain));
+  }
   return change(slug, "adding the domain", [&](soci::session& s, const Tenant& tenant) -> Status {
     std::string owner;
     soci::indicator indicator = soci::i_null;

@@ -151,17 +151,24 @@ Result<std::string> check_css(const FieldSpec& spec, std::string_view value) {
     }
     bare += text[i++];
   }
+  // Comments are removed without regard to strings, so a string can fake one ("/*" … "*/"): addresses to other
+  // sites are refused wherever they appear, and url() is checked in the text as written too.
+  if (text.find("//") != std::string::npos) {
+    return Error::invalid_argument(fmt::format("{}: '//' is not allowed (no addresses of other sites)", spec.label));
+  }
   for (std::string_view forbidden : {"@import", "expression(", "javascript:", "vbscript:", "behavior:", "behaviour:",
-                                     "-moz-binding", "@namespace", "@charset"}) {
+                                     "-moz-binding", "@namespace", "@charset", "image-set(", "image(", "src("}) {
     if (bare.find(forbidden) != std::string::npos || text.find(forbidden) != std::string::npos) {
       return Error::invalid_argument(fmt::format("{}: '{}' is not allowed", spec.label, forbidden));
     }
   }
-  for (std::size_t at = bare.find("url("); at != std::string::npos; at = bare.find("url(", at + 4)) {
-    std::string_view target = trim(std::string_view(bare).substr(at + 4));
-    if (!target.empty() && (target.front() == '"' || target.front() == '\'')) target.remove_prefix(1);
-    if (!target.starts_with('/') || target.starts_with("//")) {
-      return Error::invalid_argument(fmt::format("{}: url() may only name a path on this site (starting with /)", spec.label));
+  for (const std::string* version : {&bare, &text}) {
+    for (std::size_t at = version->find("url("); at != std::string::npos; at = version->find("url(", at + 4)) {
+      std::string_view target = trim(std::string_view(*version).substr(at + 4));
+      if (!target.empty() && (target.front() == '"' || target.front() == '\'')) target.remove_prefix(1);
+      if (!target.starts_with('/') || target.starts_with("//")) {
+        return Error::invalid_argument(fmt::format("{}: url() may only name a path on this site (starting with /)", spec.label));
+      }
     }
   }
   int depth = 0;
@@ -314,6 +321,8 @@ Resolved resolve(const std::vector<const Values*>& chain) {
     std::string value(spec.default_value);
     for (const Values* level : chain) {
       if (!level) continue;
+      // Custom JavaScript is never inherited: a platform admin allows one workspace's script, not its parent's.
+      if (spec.kind == Kind::js && level != chain.front()) break;
       if (auto it = level->find(spec.name); it != level->end() && !it->second.empty()) {
         value = it->second;
         break;

@@ -46,6 +46,7 @@ tenancy::TenancyOptions tenancy_options(const config::Settings& settings) {
   options.create_schemas = settings.create_tenant_schemas;
   options.reserved = settings.reserved_tenants;
   options.sqlite_directory = settings.var_dir + "/tenants";
+  options.base_domain = settings.base_domain;
   return options;
 }
 

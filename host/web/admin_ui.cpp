@@ -114,6 +114,9 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
   const auto& tenant = admin.tenant;
   const auto& tr = admin.frame.tr;
   auto& memberships = services_.memberships;
+  // Only owners (and platform admins) make owners or change an owner's membership; admins manage the rest.
+  bool acts_as_owner = admin.who.platform_admin || (admin.who.membership && admin.who.membership->role == orgs::TenantRole::owner);
+  auto owner_only = [&] { return refused(request, admin, "Members", tr("Only an owner may make owners or change an owner's membership.")); };
   if (request.method() == http::bhttp::verb::post) {
     std::string_view body = request.body();
     std::string action = field(body, "action");
@@ -125,6 +128,7 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
       }
       auto role = orgs::parse_tenant_role(field(body, "role"));
       if (!role) return refused(request, admin, "Members", role.error().message());
+      if (*role == orgs::TenantRole::owner && !acts_as_owner) return owner_only();
       if (auto existing = memberships.of(tenant.id, user->id); existing && *existing) {
         return refused(request, admin, "Members", tr("This person is already a member."));
       }
@@ -142,6 +146,7 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
     }
     auto current = memberships.of(tenant.id, user_id);
     if (!current || !*current) return refused(request, admin, "Members", tr("This person is not a member."));
+    if ((*current)->role == orgs::TenantRole::owner && !acts_as_owner) return owner_only();
     if (action == "remove") {
       if (auto ok = memberships.remove(tenant.id, user_id); !ok) return refused(request, admin, "Members", ok.error().message());
       return done(request, context, admin, "member.removed", std::to_string(user_id), "/admin/members", Flash::member_removed);
@@ -149,6 +154,7 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
     if (action == "role") {
       auto role = orgs::parse_tenant_role(field(body, "role"));
       if (!role) return refused(request, admin, "Members", role.error().message());
+      if (*role == orgs::TenantRole::owner && !acts_as_owner) return owner_only();
       if (auto ok = memberships.set_role(tenant.id, user_id, *role); !ok) return refused(request, admin, "Members", ok.error().message());
       return done(request, context, admin, "member.role_changed", std::to_string(user_id), "/admin/members",
                   Flash::member_updated);
@@ -269,6 +275,10 @@ http::Response AdminPages::invitation(const http::Request& request, const http::
   }
   auto role = orgs::parse_tenant_role(field(body, "role"));
   if (!role) return refused(request, admin, "Members", role.error().message());
+  bool acts_as_owner = admin.who.platform_admin || (admin.who.membership && admin.who.membership->role == orgs::TenantRole::owner);
+  if (*role == orgs::TenantRole::owner && !acts_as_owner) {
+    return refused(request, admin, "Members", tr("Only an owner may make owners or change an owner's membership."));
+  }
   auto invited = services_.invitations->invite(tenant.id, field(body, "email"), *role, admin.visitor.session->user.id);
   if (!invited) return refused(request, admin, "Members", invited.error().message());
   const auto& inviter = admin.visitor.session->user;

@@ -58,13 +58,25 @@ std::string logo(const Frame& frame, std::string_view classes) {
   return fmt::format(R"(<img src="{}" alt="{}" class="{}" data-logo>)", escape_html(url), escape_html(brand(frame)), classes);
 }
 
-std::string head(const Frame& frame, std::string_view title) {
+// A tenant's custom JavaScript runs on its app and public pages only: never where passwords are typed (the auth
+// layout), on the admin, platform or account pages, or for a platform admin, whose session reaches every
+// workspace.
+bool runs_custom_js(const Frame& frame, Layout layout) {
+  if (!frame.tenant || !frame.tenant->allow_custom_js || layout == Layout::auth) return false;
+  if (frame.visitor && frame.visitor->session && frame.visitor->session->user.platform_admin) return false;
+  for (std::string_view guarded : {"/admin", "/platform", "/account", "/join", "/invitation", "/org"}) {
+    if (frame.path.starts_with(guarded)) return false;
+  }
+  return true;
+}
+
+std::string head(const Frame& frame, Layout layout, std::string_view title) {
   const auto& assets = Assets::instance();
   const auto& theme = theme_of(frame);
   std::string favicon;
   if (auto url = theme.get("favicon_url"); !url.empty()) favicon = fmt::format(R"(<link rel="icon" href="{}">)", escape_html(url));
   std::string custom_js;
-  if (frame.tenant && frame.tenant->allow_custom_js && !theme.get("custom_js").empty()) {
+  if (runs_custom_js(frame, layout) && !theme.get("custom_js").empty()) {
     custom_js = fmt::format(R"(<script src="/theme.js?v={}" defer></script>)", theme.etag);
   }
   return fmt::format(
@@ -217,7 +229,7 @@ std::string render_page(const Frame& frame, Layout layout, std::string_view titl
     case Layout::auth: body = auth_body(frame, main); break;
     case Layout::site: body = site_body(frame, main); break;
   }
-  return head(frame, title) + R"(<body class="min-h-full">)" + skip + banner + body + "</body></html>\n";
+  return head(frame, layout, title) + R"(<body class="min-h-full">)" + skip + banner + body + "</body></html>\n";
 }
 
 http::Response page_response(const http::Request& request, http::bhttp::status status, const Frame& frame, Layout layout,

@@ -155,7 +155,11 @@ std::string SessionPages::tenant_url(const http::Request& request, const tenancy
   std::string host = tenant.domains.empty() ? tenant.slug + "." + services_.base_domain : tenant.domains.front();
   std::string_view asked = request[http::bhttp::field::host];
   if (auto colon = asked.rfind(':'); colon != std::string_view::npos && asked.find(']') == std::string_view::npos) {
-    host += std::string(asked.substr(colon));  // the port the visitor used
+    // The port the visitor used — digits only: "Host: acme.example:@evil.example" must not move the link.
+    std::string_view port = asked.substr(colon + 1);
+    if (!port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos) {
+      host += ":" + std::string(port);
+    }
   }
   return "http://" + host;
 }

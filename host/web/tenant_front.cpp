@@ -164,7 +164,7 @@ http::Response TenantFront::theme_file(const http::Request& request, std::string
   const themes::Resolved& theme = tenant ? tenant->effective_theme : platform_theme;
   if (path == "/theme.css") return cacheable_response(request, themes::stylesheet(theme), "text/css; charset=utf-8", theme.etag, false);
   if (path == "/theme.js") {
-    if (!tenant || !tenant->allow_custom_js || theme.get("custom_js").empty()) {
+    if (!tenant || tenant->status != tenancy::TenantStatus::active || !tenant->allow_custom_js || theme.get("custom_js").empty()) {
       return http::make_response(request, status::not_found, "no custom script\n");
     }
     return cacheable_response(request, theme.get("custom_js"), "text/javascript; charset=utf-8", theme.etag, false);

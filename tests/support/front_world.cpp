@@ -24,6 +24,7 @@ FrontWorld::FrontWorld(TestDatabase& database) {
   REQUIRE(migrations::Migrator(*pool, migrations::Scope{}).apply(migrations::parse_migration_files(files).value()).ok());
   options.sqlite_directory = (data_dir.path() / "tenants").string();
   options.schema_prefix = "t" + random_suffix(6) + "_";
+  options.base_domain = "localhost";
   tenancy = std::make_unique<tenancy::Tenancy>(*pool, options, *registry);
   REQUIRE(tenancy->create({"acme", "Acme", tenancy::Isolation::isolated, {"acme.test"}, "", "", {}}).ok());
   REQUIRE(tenancy->create({"globex", "Globex", tenancy::Isolation::isolated, {}, "", "", {}}).ok());

@@ -106,7 +106,13 @@ TEST_CASE("/theme.css is the tenant's theme with an ETag; 304 while unchanged, t
     CHECK(script->status == 200);
     CHECK(script->headers["content-type"] == "text/javascript; charset=utf-8");
     CHECK(script->body == "console.log(1)");
-    CHECK(world.get("acme.localhost", "/sign-in")->body.find(R"(<script src="/theme.js?v=)") != std::string::npos);
+    CHECK(world.get("acme.localhost", "/")->body.find(R"(<script src="/theme.js?v=)") != std::string::npos);
+    // Never where passwords are typed, nor on error pages' card, nor for a suspended workspace.
+    CHECK(world.get("acme.localhost", "/sign-in")->body.find("/theme.js") == std::string::npos);
+    CHECK(world.get("acme.localhost", "/password/forgot")->body.find("/theme.js") == std::string::npos);
+    REQUIRE(world.tenancy->set_status("acme", tenancy::TenantStatus::suspended).ok());
+    REQUIRE(world.directory->refresh().ok());
+    CHECK(world.get("acme.localhost", "/theme.js")->status == 404);
   });
 }
 
@@ -290,6 +296,12 @@ TEST_CASE("modules, domains and settings from the tenant admin pages") {
     CHECK(post(owner, "/admin/domains", "action=add&domain=Portal.Acme.Example", "/admin/domains").status == 303);
     CHECK(world.get("portal.acme.example", "/theme.css")->status == 200);
     CHECK(world.get("portal.acme.example", "/blog")->status == 200);  // the new domain reaches acme at once
+    // The platform's addresses are nobody's to claim: another workspace's <slug>.<base>, the base, IPs.
+    for (const char* taken : {"globex.localhost", "localhost", "127.0.0.1"}) {
+      CAPTURE(taken);
+      CHECK(post(owner, "/admin/domains", std::string("action=add&domain=") + taken, "/admin/domains").status == 422);
+    }
+    CHECK(world.get("globex.localhost", "/admin/theme")->status == 303);  // still globex's
     auto bad = post(owner, "/admin/domains", "action=add&domain=not+a+host", "/admin/domains");
     CHECK(bad.status == 422);
     CHECK(bad.body.find(R"(data-error)") != std::string::npos);
@@ -321,6 +333,13 @@ TEST_CASE("members: roles, module roles and removal from the admin page; the las
     CHECK(world.memberships->of(acme, team.member).value()->module_roles == std::vector<std::string>{"blog.editor"});
     CHECK(post(owner, "/admin/members", "action=role&user_id=" + id + "&role=admin", "/admin/members").status == 303);
     CHECK(world.memberships->of(acme, team.member).value()->role == orgs::TenantRole::admin);
+    // An admin manages members but makes no owners and cannot touch an owner.
+    auto admin = signed_in(world, "member@acme.test");
+    CHECK(post(admin, "/admin/members", "action=role&user_id=" + id + "&role=owner", "/admin/members").status == 422);
+    CHECK(post(admin, "/admin/members", "action=remove&user_id=" + std::to_string(team.owner), "/admin/members").status == 422);
+    CHECK(post(admin, "/admin/members", "action=invite&email=boss%40acme.test&role=owner", "/admin/members").status == 422);
+    CHECK(world.memberships->of(acme, team.member).value()->role == orgs::TenantRole::admin);
+    CHECK(world.memberships->of(acme, team.owner).value()->role == orgs::TenantRole::owner);
     auto last_owner = post(owner, "/admin/members", "action=role&user_id=" + std::to_string(team.owner) + "&role=member",
                            "/admin/members");
     CHECK(last_owner.status == 422);
@@ -411,6 +430,15 @@ TEST_CASE("the workspace's emails wear its theme: an HTML alternative in its col
     CHECK(mail[0].html.find("border-top:4px solid #c2410c") != std::string::npos);
     CHECK(mail[0].html.find("Acme Rockets") != std::string::npos);
     CHECK(mail[0].html.find(R"(<a href="http://acme.test)") != std::string::npos);  // the link, clickable
+    // A Host header cannot move the link to another site.
+    Browser forged(world, "acme.test:@evil.example");
+    auto forged_form = forged.request("GET", "/password/forgot");
+    REQUIRE(forged_form.status == 200);
+    forged.request("POST", "/password/forgot", "_csrf=" + Browser::csrf_of(forged_form) + "&email=member%40acme.test");
+    auto latest = world.outbox->latest(1).value();
+    REQUIRE(latest.size() == 1);
+    CHECK(latest[0].body.find("evil.example") == std::string::npos);
+    CHECK(latest[0].body.find("http://acme.test/password/reset?token=") != std::string::npos);
   });
 }
 

@@ -27,6 +27,7 @@ struct TenancyOptions {
   bool create_schemas = true;               // CALYX_CREATE_TENANT_SCHEMAS
   std::vector<std::string> reserved;        // CALYX_RESERVED_TENANTS
   std::string sqlite_directory = "var/tenants";  // isolated SQLite tenants: one database file each
+  std::string base_domain;                  // CALYX_BASE_DOMAIN: workspaces may not claim it or its subdomains
 };
 
 struct NewTenant {

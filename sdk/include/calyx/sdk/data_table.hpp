@@ -147,7 +147,8 @@ class DataTable {
               escape_html(url(1, column.key, active && !q.descending, q.filter)) + "\" data-sort=\"" + escape_html(column.key) +
               "\">" + escape_html(column.label) + arrow + "</a></th>";
     }
-    html += "</tr></thead><tbody>";
+    // The module's own links and forms in the rows are ordinary ones (an edit page replaces the whole page).
+    html += "</tr></thead><tbody hx-boost=\"false\">";
     for (const auto& row : cells) {
       html += "<tr>";
       for (const auto& cell : row) html += "<td>" + cell + "</td>";
