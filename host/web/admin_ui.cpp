@@ -121,6 +121,9 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
     std::string_view body = request.body();
     std::string action = field(body, "action");
     if (action == "add") {
+      // Adding an existing account directly would tell a tenant admin who has an account on the platform:
+      // that is for platform admins; everyone else invites by email.
+      if (!admin.who.platform_admin) return refused(request, admin, "Members", tr("Invite people by email."));
       auto user = services_.accounts.find_user(field(body, "email"));
       if (!user) {
         return refused(request, admin, "Members",
@@ -237,23 +240,29 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
         fmt::arg("member", escape_html(tr("Member"))), fmt::arg("admin", escape_html(tr("Admin"))),
         fmt::arg("send", escape_html(tr("Send the invitation"))));
   }
-  std::string body = fmt::format(
-      R"(<h1>{title}</h1>
-<div class="card mb-6 overflow-x-auto"><table><thead><tr><th scope="col">{person}</th><th scope="col">{role}</th><th scope="col">{module_roles}</th><th scope="col"><span class="sr-only">{actions}</span></th></tr></thead><tbody>{rows}</tbody></table></div>
-{invitations}<section class="card max-w-xl"><h2>{add}</h2>
+  std::string add_section;
+  if (admin.who.platform_admin) {
+    add_section = fmt::format(
+        R"(<section class="card max-w-xl"><h2>{add}</h2>
 <form method="post" action="/admin/members">{csrf}<input type="hidden" name="action" value="add">
 <div class="field"><label for="member-email">{email}</label><input id="member-email" name="email" type="email" required autocomplete="off"></div>
 <div class="field"><label for="member-role">{role}</label><select id="member-role" name="role"><option value="member">{member}</option><option value="admin">{admin}</option><option value="owner">{owner}</option></select></div>
 <p class="hint mb-3">{hint}</p>
 <button type="submit" class="btn">{add}</button></form></section>)",
+        fmt::arg("add", escape_html(tr("Add a member"))), fmt::arg("csrf", csrf_field(admin)),
+        fmt::arg("email", escape_html(tr("Email"))), fmt::arg("role", escape_html(tr("Role"))),
+        fmt::arg("member", escape_html(tr("Member"))), fmt::arg("admin", escape_html(tr("Admin"))),
+        fmt::arg("owner", escape_html(tr("Owner"))),
+        fmt::arg("hint", escape_html(tr("For someone who already has an account; invite anyone else by email."))));
+  }
+  std::string body = fmt::format(
+      R"(<h1>{title}</h1>
+<div class="card mb-6 overflow-x-auto"><table><thead><tr><th scope="col">{person}</th><th scope="col">{role}</th><th scope="col">{module_roles}</th><th scope="col"><span class="sr-only">{actions}</span></th></tr></thead><tbody>{rows}</tbody></table></div>
+{invitations}{add_section})",
       fmt::arg("title", escape_html(tr("Members"))), fmt::arg("person", escape_html(tr("Person"))),
       fmt::arg("role", escape_html(tr("Role"))), fmt::arg("module_roles", escape_html(tr("Module roles"))),
-      fmt::arg("actions", escape_html(tr("Actions"))), fmt::arg("rows", rows), fmt::arg("add", escape_html(tr("Add a member"))),
-      fmt::arg("csrf", csrf_field(admin)), fmt::arg("email", escape_html(tr("Email"))),
-      fmt::arg("member", escape_html(tr("Member"))), fmt::arg("admin", escape_html(tr("Admin"))),
-      fmt::arg("owner", escape_html(tr("Owner"))),
-      fmt::arg("invitations", invitations),
-      fmt::arg("hint", escape_html(tr("For someone who already has an account; invite anyone else by email."))));
+      fmt::arg("actions", escape_html(tr("Actions"))), fmt::arg("rows", rows), fmt::arg("invitations", invitations),
+      fmt::arg("add_section", add_section));
   return page_response(request, status::ok, admin.frame, Layout::app, tr("Members"), body);
 }
 
@@ -399,19 +408,14 @@ http::Response AdminPages::settings(const http::Request& request, const http::Re
   const auto& tr = admin.frame.tr;
   if (request.method() == http::bhttp::verb::post) {
     std::string_view body = request.body();
-    std::string name = field(body, "name"), locale = field(body, "locale"), email = field(body, "support_email");
+    std::string name = field(body, "name"), locale = field(body, "locale");
     bool signup = field(body, "allow_signup") == "on";
-    // Everything is checked before anything changes.
+    // Checked before anything changes. (The address the workspace's emails come from is the operator's to set,
+    // `calyx tenant support-email`: a tenant admin could otherwise send mail in anyone's name.)
     if (!i18n::supported(locale)) return refused(request, admin, "Settings", fmt::format("{}: {}", tr("Language"), locale));
-    if (!email.empty()) {
-      if (auto normalized = accounts::normalize_email(email); !normalized) {
-        return refused(request, admin, "Settings", normalized.error().message());
-      }
-    }
     Status ok = services_.tenancy.rename(tenant.slug, name);
     if (ok) ok = services_.tenancy.set_locale(tenant.slug, locale);
     if (ok) ok = services_.tenancy.set_signup(tenant.slug, signup);
-    if (ok) ok = services_.tenancy.set_support_email(tenant.slug, email);
     if (!ok) return refused(request, admin, "Settings", ok.error().message());
     return done(request, context, admin, "tenant.settings_changed", tenant.slug, "/admin/settings", Flash::settings_saved);
   }
@@ -419,7 +423,6 @@ http::Response AdminPages::settings(const http::Request& request, const http::Re
       R"(<h1>{title}</h1><form method="post" action="/admin/settings" class="card max-w-xl">{csrf}
 <div class="field"><label for="name">{name_label}</label><input id="name" name="name" type="text" required maxlength="120" value="{name}"></div>
 <div class="field"><label for="locale">{language}</label><select id="locale" name="locale"><option value="en"{en}>English</option><option value="pt-BR"{pt}>Português (Brasil)</option></select><p class="hint">{language_hint}</p></div>
-<div class="field"><label for="support_email">{support_label}</label><input id="support_email" name="support_email" type="email" value="{support}"><p class="hint">{support_hint}</p></div>
 <div class="field"><label class="flex items-center gap-2 font-normal"><input type="checkbox" name="allow_signup"{signup}> {signup_label}</label></div>
 <button type="submit" class="btn">{save}</button></form>)",
       fmt::arg("title", escape_html(tr("Settings"))), fmt::arg("csrf", csrf_field(admin)),
@@ -427,8 +430,6 @@ http::Response AdminPages::settings(const http::Request& request, const http::Re
       fmt::arg("language", escape_html(tr("Language"))), fmt::arg("en", tenant.locale == "en" ? " selected" : ""),
       fmt::arg("pt", tenant.locale == "pt-BR" ? " selected" : ""),
       fmt::arg("language_hint", escape_html(tr("The workspace's default; each person may choose their own."))),
-      fmt::arg("support_label", escape_html(tr("Support email"))), fmt::arg("support", escape_html(tenant.support_email)),
-      fmt::arg("support_hint", escape_html(tr("The workspace's emails come from this address."))),
       fmt::arg("signup", tenant.allow_signup ? " checked" : ""),
       fmt::arg("signup_label", escape_html(tr("People may create their own account on this workspace"))),
       fmt::arg("save", escape_html(tr("Save"))));
