@@ -3,6 +3,9 @@
 // migration scope of a tenant's module (shared tables made row-scoped around each migration).
 #include <calyx/tenancy/tenancy.hpp>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 #include "tenancy/records.hpp"
 #include "tenancy/shared_rows.hpp"
 #include "tenancy/sqlite_table_ddl.hpp"
@@ -69,6 +72,11 @@ Status Tenancy::fire_hook(const Tenant& tenant, std::string_view point, const st
     call.services = &services;
   });
   return services.finish(true);
+}
+
+Status Tenancy::user_joined(const Tenant& tenant, std::int64_t user_id, std::string_view email) {
+  boost::json::object data{{"user_id", user_id}, {"email", email}, {"tenant", tenant.slug}};
+  return fire_hook(tenant, "user_created", boost::json::serialize(data));
 }
 
 Result<std::vector<std::string>> Tenancy::enable_module(std::string_view slug, std::string_view code,

@@ -378,7 +378,7 @@ std::string email_html(const Resolved& theme, std::string_view brand, std::strin
   // Paragraphs from blank lines; lines kept; links made clickable (the escaped text holds no quotes to break out).
   std::string body, paragraph;
   auto flush = [&] {
-    if (!paragraph.empty()) body += fmt::format("<p style=\"margin:0 0 16px\">{}</p>", paragraph);
+    if (!paragraph.empty()) body += fmt::format("<p style=\"margin:0 0 16px\">{}</p>\n", paragraph);
     paragraph.clear();
   };
   std::string_view rest = text;
@@ -405,7 +405,7 @@ std::string email_html(const Resolved& theme, std::string_view brand, std::strin
       linked += escaped.substr(at, start - at) + fmt::format("<a href=\"{0}\" style=\"color:{1}\">{0}</a>", url, primary);
       at = stop == std::string::npos ? escaped.size() : stop;
     }
-    paragraph += (paragraph.empty() ? "" : "<br>") + linked;
+    paragraph += (paragraph.empty() ? "" : "<br>\n") + linked;  // short lines: mail allows at most 998 octets
     if (rest.empty()) flush();
   }
   std::string logo(theme.get("logo_url"));
@@ -421,7 +421,7 @@ std::string email_html(const Resolved& theme, std::string_view brand, std::strin
   return fmt::format(
       R"(<!doctype html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{subject}</title>
-<style>:root {{ --color-primary: {primary}; --color-background: {background}; --color-text: {ink}; --font-family: {font}; }}</style>
+<style>:root {{ --color-primary: {primary}; --color-background: {background}; --color-text: {ink}; --font-family: {css_font}; }}</style>
 </head>
 <body style="margin:0;padding:0;background:{background};color:{ink};font-family:{font}">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:{background}"><tr><td align="center" style="padding:24px">
@@ -434,7 +434,8 @@ std::string email_html(const Resolved& theme, std::string_view brand, std::strin
 </body></html>
 )",
       fmt::arg("subject", escape_html(subject)), fmt::arg("primary", primary), fmt::arg("background", background),
-      fmt::arg("ink", ink), fmt::arg("font", escape_html(font)), fmt::arg("masthead", masthead), fmt::arg("body", body),
+      fmt::arg("ink", ink), fmt::arg("font", escape_html(font)), fmt::arg("css_font", font),  // validated: no markup
+      fmt::arg("masthead", masthead), fmt::arg("body", body),
       fmt::arg("copyright", escape_html(copyright)),
       fmt::arg("support", support.empty() ? std::string() : fmt::format(" · <a href=\"mailto:{0}\" style=\"color:{1}\">{0}</a>",
                                                                         escape_html(support), primary)));

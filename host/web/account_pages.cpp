@@ -132,9 +132,7 @@ http::Response SessionPages::register_page(const http::Request& request, const h
     services_.audit.record({0, "", "user", user.id, std::nullopt, tenant.id, "user.registered", user.email, "{}",
                             context.remote_address});
     if (services_.tenancy) {
-      (void)services_.tenancy->fire_hook(tenant, "user_created",
-                                         fmt::format(R"({{"user_id":{},"email":"{}","tenant":"{}"}})", user.id, user.email,
-                                                     tenant.slug));
+      (void)services_.tenancy->user_joined(tenant, user.id, user.email);
     }
     (void)send(request, tenant, user.email,
                     fmt::format("Confirm your {} account", tenant.name),

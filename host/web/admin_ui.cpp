@@ -136,8 +136,7 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
         return refused(request, admin, "Members", tr("This person is already a member."));
       }
       if (auto ok = memberships.set_role(tenant.id, user->id, *role); !ok) return refused(request, admin, "Members", ok.error().message());
-      (void)services_.tenancy.fire_hook(tenant, "user_created",
-                                        fmt::format(R"({{"user_id":{},"tenant_id":{}}})", user->id, tenant.id));
+      (void)services_.tenancy.user_joined(tenant, user->id, user->email);
       return done(request, context, admin, "member.added", user->email, "/admin/members", Flash::member_updated);
     }
     if (action == "invite" || action == "revoke_invitation") return invitation(request, context, admin, action);
@@ -280,7 +279,7 @@ http::Response AdminPages::invitation(const http::Request& request, const http::
       return refused(request, admin, "Members", tr("The form named no invitation."));
     }
     if (auto ok = services_.invitations->revoke(tenant.id, id); !ok) return refused(request, admin, "Members", ok.error().message());
-    return done(request, context, admin, "invitation.revoked", std::to_string(id), "/admin/members", Flash::member_updated);
+    return done(request, context, admin, "invitation.revoked", std::to_string(id), "/admin/members", Flash::invitation_revoked);
   }
   auto role = orgs::parse_tenant_role(field(body, "role"));
   if (!role) return refused(request, admin, "Members", role.error().message());

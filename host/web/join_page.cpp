@@ -28,9 +28,7 @@ http::Response SessionPages::join(const http::Request& request, const http::Requ
     services_.audit.record({0, "", "user", user_id, std::nullopt, tenant.id, "member.joined", invitation->email, "{}",
                             context.remote_address});
     if (services_.tenancy) {
-      (void)services_.tenancy->fire_hook(tenant, "user_created",
-                                         fmt::format(R"({{"user_id":{},"email":"{}","tenant":"{}"}})", user_id,
-                                                     invitation->email, tenant.slug));
+      (void)services_.tenancy->user_joined(tenant, user_id, invitation->email);
     }
   };
 

@@ -21,7 +21,7 @@ constexpr std::string_view kFlashCookie = "calyx_flash";
 constexpr std::string_view kLocaleCookie = "calyx_locale";
 
 // Flash keys and their (English) messages; the cookie holds the key.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 13> kFlashes{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kFlashes{{
     {"", ""},
     {"theme-saved", "The theme is saved."},
     {"module-enabled", "The module is on."},
@@ -35,6 +35,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 13> kFlashes
     {"tenant-created", "The workspace is created."},
     {"tenant-updated", "The workspace is updated."},
     {"language-changed", "The language is changed."},
+    {"invitation-revoked", "The invitation was revoked."},
 }};
 
 const themes::Resolved& default_theme() {

@@ -57,7 +57,8 @@ Frame plain_frame(const http::Request& request, const tenancy::Tenant* tenant, c
 // Flash messages survive one redirect in the `calyx_flash` cookie, which holds a key of a fixed list (never
 // text from the request), so nobody can put words on another person's page.
 enum class Flash { none, theme_saved, module_enabled, module_disabled, settings_saved, domain_added, domain_removed,
-                   member_updated, member_removed, invitation_sent, tenant_created, tenant_updated, language_changed };
+                   member_updated, member_removed, invitation_sent, tenant_created, tenant_updated, language_changed,
+                   invitation_revoked };
 // Sets the flash for the next page on a redirect response.
 void set_flash(http::Response& response, Flash flash, bool secure_cookie);
 // The flash the request carries (translated); the response that shows it clears the cookie.

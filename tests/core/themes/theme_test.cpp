@@ -161,6 +161,15 @@ TEST_CASE("emails in the theme: colours and fonts inline, text escaped, links ke
   CHECK(html.find("border-top:4px solid #c2410c") != std::string::npos);
   CHECK(html.find("background:#fff7ed") != std::string::npos);
   CHECK(html.find("font-family:Georgia, serif") != std::string::npos);
+  CHECK(html.find("--font-family: Georgia, serif;") != std::string::npos);  // CSS text is not HTML-escaped
+  std::string long_text;
+  for (int i = 0; i < 200; ++i) long_text += "a line of a long message\n";
+  auto long_mail = themes::email_html(theme, "Acme", "Long", long_text, "");
+  std::size_t longest = 0, start = 0;
+  for (std::size_t end = long_mail.find('\n'); end != std::string::npos; start = end + 1, end = long_mail.find('\n', start)) {
+    longest = std::max(longest, end - start);
+  }
+  CHECK(longest < 998);  // SMTP's line limit
   CHECK(html.find("<title>Reset &lt;now&gt;</title>") != std::string::npos);
   CHECK(html.find("Hello &lt;b&gt;Ann&lt;/b&gt;,") != std::string::npos);
   CHECK(html.find("<b>") == std::string::npos);

@@ -101,6 +101,9 @@ class Tenancy {
   Result<ThemeImage> theme_image(std::int64_t tenant_id, std::string_view field);
   // Runs hook `point` with `data_json` for the tenant's modules (e.g. user_created when someone joins).
   Status fire_hook(const Tenant& tenant, std::string_view point, const std::string& data_json);
+  // Someone joined the tenant (signed up, accepted an invitation, was added): fires user_created with
+  // {"user_id", "email", "tenant"}.
+  Status user_joined(const Tenant& tenant, std::int64_t user_id, std::string_view email);
   // Soft delete (status deleted, data kept) or, with `purge`, removes the tenant's data and records. Fires
   // tenant_deleted first, while the tenant's modules can still reach its data.
   Status remove(std::string_view slug, bool purge);
