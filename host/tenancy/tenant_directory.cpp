@@ -30,6 +30,9 @@ Status TenantDirectory::start() {
 }
 
 Result<bool> TenantDirectory::refresh() {
+  // One reload at a time: the watcher and a request refreshing after its own change must not race, or the
+  // one that read the older state could store it last.
+  std::lock_guard reloading(refresh_mutex_);
   auto version = tenancy_.version();
   if (!version) return version.error();
   if (*version == snapshot_.load()->version) return false;

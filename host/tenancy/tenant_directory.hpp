@@ -66,6 +66,7 @@ class TenantDirectory {
   tenancy::Tenancy& tenancy_;
   std::string base_domain_, default_slug_;
   std::atomic<std::shared_ptr<const TenantSnapshot>> snapshot_;
+  std::mutex refresh_mutex_;  // serializes refresh()
   std::mutex mutex_;
   std::condition_variable stop_signal_;
   bool stopping_ = false;  // guarded by mutex_

@@ -91,9 +91,7 @@ http::Response SessionPages::reset_password(const http::Request& request, const 
   }
   services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "password.reset", user->email, "{}",
                           context.remote_address});
-  auto response = http::make_response(request, status::see_other, "");
-  response.set(http::bhttp::field::location, "/sign-in");
-  return response;
+  return redirect(request, "/sign-in");
 }
 
 http::Response SessionPages::register_page(const http::Request& request, const http::RequestContext& context,
@@ -165,9 +163,7 @@ http::Response SessionPages::confirm(const http::Request& request, const http::R
 http::Response SessionPages::security(const http::Request& request, const http::RequestContext& context,
                                       const tenancy::Tenant& tenant, const Visitor& visitor) {
   if (!visitor.session) {
-    auto response = http::make_response(request, status::see_other, "");
-    response.set(http::bhttp::field::location, "/sign-in?next=/account/security");
-    return response;
+    return redirect(request, "/sign-in?next=/account/security");
   }
   const auto& user = visitor.session->user;
   i18n::Translator tr(page_locale(request, &tenant, &visitor));

@@ -77,8 +77,7 @@ http::Response SessionPages::impersonation(const http::Request& request, const h
     (void)services_.accounts.sign_out(visitor.token);
     services_.audit.record({0, "", "impersonator", visitor.session->user.id, visitor.session->impersonator_id, tenant.id,
                             "impersonation.stop", visitor.session->user.email, "{}", context.remote_address});
-    auto response = http::make_response(request, status::see_other, "");
-    response.set(http::bhttp::field::location, "/admin/users");
+    auto response = redirect(request, "/admin/users");
     // Back to the admin's own session, kept aside while impersonating.
     std::string admin_token = cookie_value(request, kAdminCookie);
     response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, admin_token, admin_token.empty() ? "; Max-Age=0" : ""));
@@ -96,8 +95,7 @@ http::Response SessionPages::impersonation(const http::Request& request, const h
   }
   services_.audit.record({0, "", "admin", visitor.session->user.id, std::nullopt, tenant.id, "impersonation.start",
                           session->user.email, "{}", context.remote_address});
-  auto response = http::make_response(request, status::see_other, "");
-  response.set(http::bhttp::field::location, "/");
+  auto response = redirect(request, "/");
   response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, session->token));
   response.insert(http::bhttp::field::set_cookie, cookie(kAdminCookie, visitor.token));
   return response;
@@ -110,9 +108,7 @@ http::Response SessionPages::org_page(const http::Request& request, const http::
   };
   if (!services_.orgs || !tenant.org_id) return not_found();
   if (!visitor.session) {
-    auto response = http::make_response(request, status::see_other, "");
-    response.set(http::bhttp::field::location, "/sign-in?next=/org");
-    return response;
+    return redirect(request, "/sign-in?next=/org");
   }
   const auto& user = visitor.session->user;
   i18n::Translator tr(page_locale(request, &tenant, &visitor));
@@ -218,9 +214,7 @@ http::Response SessionPages::invitation(const http::Request& request, const http
   auto invitation = services_.orgs->invitation(token);
   if (!invitation) return error_page(request, status::forbidden, "Invitation not valid", invitation.error().message(), &tenant);
   if (!visitor.session) {
-    auto response = http::make_response(request, status::see_other, "");
-    response.set(http::bhttp::field::location, "/sign-in?next=/invitation%3Ftoken%3D" + token);
-    return response;
+    return redirect(request, "/sign-in?next=/invitation%3Ftoken%3D" + token);
   }
   const auto& user = visitor.session->user;
   i18n::Translator tr(page_locale(request, &tenant, &visitor));

@@ -52,6 +52,10 @@ bool AdminPages::handles(std::string_view path) {
          path == "/platform/tenants" || path == "/platform/modules" || path == "/platform/audit";
 }
 
+bool AdminPages::acts_as_owner(const authz::Subject& who) {
+  return who.platform_admin || (who.membership && who.membership->role == orgs::TenantRole::owner);
+}
+
 bool AdminPages::manages_tenant(const authz::Subject& who) {
   if (who.platform_admin) return true;
   return who.membership && (who.membership->role == orgs::TenantRole::owner || who.membership->role == orgs::TenantRole::admin);
@@ -115,7 +119,7 @@ http::Response AdminPages::members(const http::Request& request, const http::Req
   const auto& tr = admin.frame.tr;
   auto& memberships = services_.memberships;
   // Only owners (and platform admins) make owners or change an owner's membership; admins manage the rest.
-  bool acts_as_owner = admin.who.platform_admin || (admin.who.membership && admin.who.membership->role == orgs::TenantRole::owner);
+  bool acts_as_owner = AdminPages::acts_as_owner(admin.who);
   auto owner_only = [&] { return refused(request, admin, "Members", tr("Only an owner may make owners or change an owner's membership.")); };
   if (request.method() == http::bhttp::verb::post) {
     std::string_view body = request.body();
@@ -283,8 +287,7 @@ http::Response AdminPages::invitation(const http::Request& request, const http::
   }
   auto role = orgs::parse_tenant_role(field(body, "role"));
   if (!role) return refused(request, admin, "Members", role.error().message());
-  bool acts_as_owner = admin.who.platform_admin || (admin.who.membership && admin.who.membership->role == orgs::TenantRole::owner);
-  if (*role == orgs::TenantRole::owner && !acts_as_owner) {
+  if (*role == orgs::TenantRole::owner && !acts_as_owner(admin.who)) {
     return refused(request, admin, "Members", tr("Only an owner may make owners or change an owner's membership."));
   }
   auto invited = services_.invitations->invite(tenant.id, field(body, "email"), *role, admin.visitor.session->user.id);

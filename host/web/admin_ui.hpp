@@ -51,6 +51,8 @@ class AdminPages {
   static bool handles(std::string_view path);
   // Owners and admins of the tenant, and platform admins.
   static bool manages_tenant(const authz::Subject& who);
+  // Owners and platform admins: only they make owners or change an owner's membership.
+  static bool acts_as_owner(const authz::Subject& who);
 
   http::Response handle(const http::Request& request, const http::RequestContext& context, const AdminRequest& admin);
 

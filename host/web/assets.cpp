@@ -1,6 +1,8 @@
 // The embedded browser assets and conditional GETs.
 #include "web/assets.hpp"
 
+#include "web/session_forms.hpp"
+
 #include <calyx/digest.hpp>
 #include <calyx/embedded_file.hpp>
 
@@ -16,7 +18,6 @@ std::vector<calyx::EmbeddedFile> calyx_web_asset_files();  // generated (host/CM
 namespace calyx::web {
 namespace {
 
-
 std::string type_of(std::string_view name) {
   if (name.ends_with(".css")) return "text/css; charset=utf-8";
   if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
@@ -24,21 +25,6 @@ std::string type_of(std::string_view name) {
   return "application/octet-stream";
 }
 
-std::string query_value(std::string_view target, std::string_view name) {
-  auto question = target.find('?');
-  if (question == std::string_view::npos) return {};
-  std::string_view query = target.substr(question + 1);
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    if (pair.starts_with(name) && pair.size() > name.size() && pair[name.size()] == '=') {
-      return std::string(pair.substr(name.size() + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -87,7 +73,7 @@ http::Response Assets::serve(const http::Request& request, std::string_view name
   if (it == files_.end()) {
     return http::make_response(request, http::bhttp::status::not_found, "no such asset\n", "text/plain; charset=utf-8");
   }
-  bool versioned = query_value(request.target(), "v") == it->second.hash;
+  bool versioned = session_forms::query_field(request, "v") == it->second.hash;
   return cacheable_response(request, it->second.content, it->second.content_type, it->second.hash, versioned);
 }
 

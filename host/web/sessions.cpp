@@ -239,8 +239,7 @@ http::Response SessionPages::handle(const http::Request& request, const http::Re
       services_.audit.record({0, "", "user", visitor.session->user.id, visitor.session->impersonator_id, tenant.id,
                               "session.sign_out", visitor.session->user.email, "{}", context.remote_address});
     }
-    auto response = http::make_response(request, status::see_other, "");
-    response.set(http::bhttp::field::location, "/sign-in");
+    auto response = redirect(request, "/sign-in");
     response.set(http::bhttp::field::set_cookie, cookie(kSessionCookie, "", "; Max-Age=0"));
     return response;
   }
@@ -322,8 +321,7 @@ http::Response SessionPages::signed_in(const http::Request& request, const http:
                                        const std::string& next) {
   services_.audit.record({0, "", "user", session.user.id, std::nullopt, tenant.id, "session.sign_in", session.user.email,
                           "{}", context.remote_address});
-  auto response = http::make_response(request, status::see_other, "");
-  response.set(http::bhttp::field::location, next);
+  auto response = redirect(request, next);
   response.insert(http::bhttp::field::set_cookie, cookie(kSessionCookie, session.token));
   response.insert(http::bhttp::field::set_cookie, cookie(kSignInCookie, "", "; Max-Age=0"));
   return response;
@@ -394,9 +392,7 @@ http::Response SessionPages::pin_sign_in(const http::Request& request, const htt
 http::Response SessionPages::second_factor(const http::Request& request, const http::RequestContext& context,
                                            const tenancy::Tenant& tenant) {
   if (request.method() != http::bhttp::verb::post) {
-    auto response = http::make_response(request, status::see_other, "");
-    response.set(http::bhttp::field::location, "/sign-in");
-    return response;
+    return redirect(request, "/sign-in");
   }
   std::string_view body = request.body();
   std::string pending = form_field(body, "pending").value_or(""), next = safe_next(form_field(body, "next").value_or("/"));
