@@ -17,6 +17,9 @@ namespace calyx::testing {
 FrontWorld::FrontWorld(TestDatabase& database) {
   std::filesystem::copy_file(CALYX_MODULES_OUTPUT_DIR "/blog.so", modules_dir.path() / "blog.so");
   std::filesystem::copy_file(fixture_module("notes"), modules_dir.path() / "notes.so");
+  for (const char* fixture : {"good_alpha", "good_beta"}) {  // installed, enabled nowhere: beta depends on alpha
+    std::filesystem::copy_file(fixture_module(fixture), modules_dir.path() / (std::string(fixture) + ".so"));
+  }
   modules::ModuleLoader loader(modules::host_api());
   registry = std::make_unique<modules::ModuleRegistry>(modules::ModuleRegistry::build(loader.discover(modules_dir.path())));
   pool = database.open_pool();

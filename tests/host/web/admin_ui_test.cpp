@@ -150,6 +150,7 @@ TEST_CASE("every page forbids inline script; error pages wear the tenant's theme
     CHECK(csp.find("style-src 'self'") != std::string::npos);
     CHECK(csp.find("unsafe") == std::string::npos);
     CHECK(page->body.find("<script>") == std::string::npos);
+    CHECK(page->body.find(R"(class="login-background)") != std::string::npos);  // the auth card over the sign-in background
     CHECK(page->body.find(" style=") == std::string::npos);
     auto missing = world.get("acme.localhost", "/no/such/page");
     CHECK(missing->status == 404);
@@ -292,6 +293,13 @@ TEST_CASE("modules, domains and settings from the tenant admin pages") {
     CHECK(post(owner, "/admin/modules", "module=blog&action=enable", "/admin/modules").status == 303);
     CHECK(world.get("acme.localhost", "/blog")->status == 200);
     CHECK(post(owner, "/admin/modules", "module=nope&action=enable", "/admin/modules").status == 422);
+    // Dependencies are shown, and turning a module on turns on what it needs.
+    auto beta = modules.body.substr(modules.body.find(R"(data-module="beta")"));
+    CHECK(beta.substr(0, beta.find("</li>")).find("Needs: alpha") != std::string::npos);
+    CHECK(post(owner, "/admin/modules", "module=beta&action=enable", "/admin/modules").status == 303);
+    auto enabled = world.tenancy->find("acme")->modules;
+    CHECK(std::find(enabled.begin(), enabled.end(), "alpha") != enabled.end());
+    CHECK(std::find(enabled.begin(), enabled.end(), "beta") != enabled.end());
 
     CHECK(post(owner, "/admin/domains", "action=add&domain=Portal.Acme.Example", "/admin/domains").status == 303);
     CHECK(world.get("portal.acme.example", "/theme.css")->status == 200);
