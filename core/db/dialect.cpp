@@ -111,8 +111,10 @@ Result<std::string> quote_identifier(std::string_view name) {
 }  // namespace calyx::db::dialect
 
 namespace calyx::db::dialect {
+namespace {
 
-std::string positional_to_named(std::string_view sql, std::size_t& count) {
+// Rewrites each `?` outside quotes, comments and dollar-quoted bodies to `prefix` and its number.
+std::string rewrite_placeholders(std::string_view sql, std::size_t& count, std::string_view prefix) {
   std::string out;
   out.reserve(sql.size() + 16);
   count = 0;
@@ -161,7 +163,8 @@ std::string positional_to_named(std::string_view sql, std::size_t& count) {
         ++i;
       }
     } else if (c == '?') {
-      out += ":p" + std::to_string(++count);
+      out += prefix;
+      out += std::to_string(++count);
       ++i;
     } else {
       out += c;
@@ -169,6 +172,16 @@ std::string positional_to_named(std::string_view sql, std::size_t& count) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string positional_to_named(std::string_view sql, std::size_t& count) {
+  return rewrite_placeholders(sql, count, ":p");
+}
+
+std::string positional_to_numbered(std::string_view sql, std::size_t& count) {
+  return rewrite_placeholders(sql, count, "$");
 }
 
 }  // namespace calyx::db::dialect

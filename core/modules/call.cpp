@@ -1,4 +1,4 @@
-// The host services table (calyx_host_api v1.0) and the guarded invocation of module callbacks.
+// The host services table (calyx_host_api, ABI 1.1) and the guarded invocation of module callbacks.
 #include <calyx/modules/call.hpp>
 
 #include "modules/host_api_internal.hpp"
@@ -141,6 +141,10 @@ void h_response_render(calyx_call* call, calyx_str title, calyx_str fragment) {
 }
 
 calyx_status no_services(calyx_call* call) {
+  if (call->never_blocks) {
+    call->error = "this route is declared CALYX_ROUTE_NONBLOCKING: it may not use the database, settings or hooks";
+    return CALYX_DENIED;
+  }
   call->error = "this call has no tenant database (no tenant is in scope)";
   return CALYX_UNAVAILABLE;
 }

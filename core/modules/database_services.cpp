@@ -6,11 +6,15 @@
 
 #include <calyx/db/module_guard.hpp>
 
+#include "db/native.hpp"
+#include "modules/pg_statements.hpp"
+
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <deque>
 
 namespace calyx::modules {
@@ -154,7 +158,7 @@ Result<db::Lease*> DatabaseCallServices::connection(const calyx_call& call) {
   auto lease = scope_.pool->acquire();
   if (!lease) return lease.error();
   lease_.emplace(std::move(lease.value()));
-  auto opened = open_transaction(call);
+  auto opened = open_call(call);
   if (!opened) {
     lease_->discard();
     lease_.reset();
@@ -163,49 +167,58 @@ Result<db::Lease*> DatabaseCallServices::connection(const calyx_call& call) {
   return &*lease_;
 }
 
-// Begins the call's transaction and confines it: on PostgreSQL the tenant's schema, role and row scope, set
-// transaction-locally in one round trip (they vanish at COMMIT/ROLLBACK, before the connection is reused);
-// on SQLite the connection's tenant function and the module authorizer (lifted again in finish()).
-Status DatabaseCallServices::open_transaction(const calyx_call& call) {
+// Confines the call. On PostgreSQL: the tenant's schema, role and row scope, which pg::CallStatements sets
+// transaction-locally in the round trip of each statement (they vanish when its transaction ends, before the
+// connection is reused). On SQLite: the call's transaction, the connection's tenant function and the module
+// authorizer (lifted again in finish()).
+Status DatabaseCallServices::open_call(const calyx_call& call) {
   db::Backend backend = lease_->backend();
-  if (backend == db::Backend::sqlite) {
-    if (!scope_.schema.empty() || !scope_.role.empty()) return Error::invalid_argument("schemas and roles need PostgreSQL");
-    try {
-      lease_->session() << std::string(may_write(call) ? db::dialect::begin_write_sql(backend) : "BEGIN");
-    } catch (const soci::soci_error& e) {
-      return sql_error(e);
+  if (backend == db::Backend::postgresql) {
+    pg::Scope scope;
+    if (!scope_.schema.empty()) {
+      auto quoted = db::dialect::quote_identifier(scope_.schema);
+      if (!quoted) return quoted.error();
+      scope.search_path = *quoted;
     }
-    return db::guard_sqlite_module_call(lease_->session(), scope_.row_tenant, &trigger_changes_, &statement_state_);
+    if (!scope_.role.empty()) {
+      if (!db::dialect::is_valid_identifier(scope_.role)) return db::dialect::quote_identifier(scope_.role).error();
+      scope.role = scope_.role;
+    }
+    if (scope_.row_tenant != 0) scope.row_tenant = std::to_string(scope_.row_tenant);
+    PGconn* conn = db::native_postgresql(lease_->session());
+    if (!conn) return Error::internal("not an open PostgreSQL session");
+    postgresql_ = std::make_unique<pg::CallStatements>(conn, std::move(scope));
+    return Ok{};
   }
-  std::string script = "BEGIN";
-  if (!scope_.schema.empty()) {
-    auto quoted = db::dialect::quote_identifier(scope_.schema);
-    if (!quoted) return quoted.error();
-    script += "; SET LOCAL search_path TO " + *quoted;
+  if (!scope_.schema.empty() || !scope_.role.empty()) return Error::invalid_argument("schemas and roles need PostgreSQL");
+  try {
+    lease_->session() << std::string(may_write(call) ? db::dialect::begin_write_sql(backend) : "BEGIN");
+  } catch (const soci::soci_error& e) {
+    return sql_error(e);
   }
-  if (!scope_.role.empty()) {
-    auto quoted = db::dialect::quote_identifier(scope_.role);
-    if (!quoted) return quoted.error();
-    script += "; SET LOCAL ROLE " + *quoted;
-  }
-  if (scope_.row_tenant != 0) script += fmt::format("; SET LOCAL calyx.tenant_id = '{}'", scope_.row_tenant);
-  return db::dialect::execute_script(lease_->session(), backend, script);
+  return db::guard_sqlite_module_call(lease_->session(), scope_.row_tenant, &trigger_changes_, &statement_state_);
 }
 
 Status DatabaseCallServices::finish(bool success) {
   if (!lease_) return Ok{};
   Status outcome = Ok{};
-  try {
-    lease_->session() << (success ? "COMMIT" : "ROLLBACK");
-  } catch (const soci::soci_error& e) {
-    outcome = sql_error(e);
+  if (postgresql_) {
+    outcome = postgresql_->finish(success);
+    if (postgresql_->broken()) lease_->discard();
+    postgresql_.reset();
+  } else {
     try {
-      lease_->session() << "ROLLBACK";
-    } catch (const soci::soci_error&) {
-      lease_->discard();
+      lease_->session() << (success ? "COMMIT" : "ROLLBACK");
+    } catch (const soci::soci_error& e) {
+      outcome = sql_error(e);
+      try {
+        lease_->session() << "ROLLBACK";
+      } catch (const soci::soci_error&) {
+        lease_->discard();
+      }
     }
+    db::release_sqlite_module_call(lease_->session());
   }
-  if (lease_->backend() == db::Backend::sqlite) db::release_sqlite_module_call(lease_->session());
   lease_.reset();
   savepoints_ = 0;
   return outcome;
@@ -215,6 +228,12 @@ Result<std::int64_t> DatabaseCallServices::db_execute(calyx_call& call, std::str
                                                       std::span<const calyx_value> params) {
   auto lease = connection(call);
   if (!lease) return lease.error();
+  if (postgresql_) {
+    auto result = postgresql_->run(sql, params);
+    if (!result) return result.error();
+    const char* affected = *result ? PQcmdTuples(result->get()) : "";
+    return std::int64_t{std::strtoll(affected, nullptr, 10)};
+  }
   statement_state_ = {};
   try {
     soci::statement statement((*lease)->session());
@@ -234,6 +253,11 @@ Result<std::unique_ptr<RowCursor>> DatabaseCallServices::db_query(calyx_call& ca
                                                                   std::span<const calyx_value> params) {
   auto lease = connection(call);
   if (!lease) return lease.error();
+  if (postgresql_) {
+    auto result = postgresql_->run(sql, params);
+    if (!result) return result.error();
+    return std::unique_ptr<RowCursor>(std::make_unique<pg::ResultCursor>(std::move(*result)));
+  }
   statement_state_ = {};
   try {
     auto cursor = std::make_unique<SociRowCursor>((*lease)->session());
@@ -244,41 +268,39 @@ Result<std::unique_ptr<RowCursor>> DatabaseCallServices::db_query(calyx_call& ca
   }
 }
 
-Status DatabaseCallServices::db_begin(calyx_call& call) {
+// A module's own begin/commit/rollback nest as savepoints inside the call's transaction.
+Status DatabaseCallServices::savepoint_command(calyx_call& call, const std::string& sql) {
   auto lease = connection(call);
   if (!lease) return lease.error();
+  if (postgresql_) {
+    if (auto opened = postgresql_->begin(); !opened) return opened;
+    return postgresql_->command(sql);
+  }
   try {
-    (*lease)->session() << fmt::format("SAVEPOINT calyx_sp_{}", ++savepoints_);
+    (*lease)->session() << sql;
     return Ok{};
   } catch (const soci::soci_error& e) {
-    --savepoints_;
     return sql_error(e);
   }
+}
+
+Status DatabaseCallServices::db_begin(calyx_call& call) {
+  auto begun = savepoint_command(call, fmt::format("SAVEPOINT calyx_sp_{}", savepoints_ + 1));
+  if (begun) ++savepoints_;
+  return begun;
 }
 
 Status DatabaseCallServices::db_commit(calyx_call& call) {
   if (savepoints_ == 0) return Error::invalid_argument("commit without a matching begin");
-  auto lease = connection(call);
-  if (!lease) return lease.error();
-  try {
-    (*lease)->session() << fmt::format("RELEASE SAVEPOINT calyx_sp_{}", savepoints_--);
-    return Ok{};
-  } catch (const soci::soci_error& e) {
-    return sql_error(e);
-  }
+  return savepoint_command(call, fmt::format("RELEASE SAVEPOINT calyx_sp_{}", savepoints_--));
 }
 
 Status DatabaseCallServices::db_rollback(calyx_call& call) {
   if (savepoints_ == 0) return Error::invalid_argument("rollback without a matching begin");
-  auto lease = connection(call);
-  if (!lease) return lease.error();
-  try {
-    (*lease)->session() << fmt::format("ROLLBACK TO SAVEPOINT calyx_sp_{}", savepoints_);
-    (*lease)->session() << fmt::format("RELEASE SAVEPOINT calyx_sp_{}", savepoints_--);
-    return Ok{};
-  } catch (const soci::soci_error& e) {
-    return sql_error(e);
+  if (auto rolled = savepoint_command(call, fmt::format("ROLLBACK TO SAVEPOINT calyx_sp_{}", savepoints_)); !rolled) {
+    return rolled;
   }
+  return savepoint_command(call, fmt::format("RELEASE SAVEPOINT calyx_sp_{}", savepoints_--));
 }
 
 Result<std::string> DatabaseCallServices::settings_get(calyx_call& call) {

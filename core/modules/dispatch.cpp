@@ -18,11 +18,14 @@ DispatchOutcome run_route(const ModuleRegistry& registry, const RouteMatch& matc
   outcome.module = match.target.module;
   outcome.route = match.target.route;
 
+  // A route that never blocks gets no services: waiting on the database would stall a network thread.
+  bool never_blocks = match.target.route->never_blocks();
   std::optional<DatabaseCallServices> services;
-  if (scope.host_pool) services.emplace(scope.data, *scope.host_pool, &registry, scope.active_modules);
+  if (scope.host_pool && !never_blocks) services.emplace(scope.data, *scope.host_pool, &registry, scope.active_modules);
 
   calyx_call call;
   call.kind = CallKind::http;
+  call.never_blocks = never_blocks;
   call.module = match.target.module;
   call.tenant = scope.tenant;
   call.user = scope.user;

@@ -45,9 +45,7 @@ int serve(const std::string& config_file) {
   http::Router router;
   web::add_platform_routes(router, *context.pool);
   web::add_asset_routes(router);
-  router.set_fallback(http::Runs::on_worker, [&front](const http::Request& request, const http::RequestContext& ctx) {
-    return front.handle(request, ctx);
-  });
+  front.serve_unmatched(router);
 
   const auto& s = context.settings;
   http::ServerOptions options;

@@ -8,8 +8,8 @@ void Router::add(bhttp::verb method, std::string path, Runs runs, Handler handle
   routes.push_back(Route{method, std::move(path), runs, std::move(handler)});
 }
 
-void Router::set_fallback(Runs runs, Handler handler) {
-  fallback_ = Route{bhttp::verb::unknown, "*", runs, std::move(handler)};
+void Router::set_fallback(Runs runs, Handler handler, NeverBlocks never_blocks) {
+  fallback_ = Route{bhttp::verb::unknown, "*", runs, std::move(handler), std::move(never_blocks)};
 }
 
 Router::Match Router::find(bhttp::verb method, std::string_view path) const {

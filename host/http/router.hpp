@@ -32,12 +32,19 @@ enum class Runs {
 };
 
 using Handler = std::function<Response(const Request&, const RequestContext&)>;
+// Says, from the request alone and cheaply, that an on_worker handler will not block for this request.
+using NeverBlocks = std::function<bool(const Request&)>;
 
 struct Route {
   bhttp::verb method;
   std::string path;
   Runs runs;
   Handler handler;
+  NeverBlocks never_blocks = {};  // on_worker routes: requests it approves run on the I/O thread
+
+  bool runs_on_io_thread(const Request& request) const {
+    return runs == Runs::on_io_thread || (never_blocks && never_blocks(request));
+  }
 };
 
 class Router {
@@ -52,7 +59,7 @@ class Router {
   Match find(bhttp::verb method, std::string_view path) const;
 
   // The handler of every request no route matches (the tenant front); without one they get 404.
-  void set_fallback(Runs runs, Handler handler);
+  void set_fallback(Runs runs, Handler handler, NeverBlocks never_blocks = {});
   const Route* fallback() const { return fallback_ ? &*fallback_ : nullptr; }
 
  private:

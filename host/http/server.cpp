@@ -230,7 +230,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return send(make_response(request, bhttp::status::not_found, "Not found\n"));
     }
     RequestContext context{request_id_, remote_};
-    if (match.route->runs == Runs::on_io_thread) return send(run_handler(*match.route, request, context));
+    if (match.route->runs_on_io_thread(request)) return send(run_handler(*match.route, request, context));
 
     // Blocking work runs here while fewer than `inline_handlers` I/O threads are inside one: no hop to a worker
     // and back (two thread switches per request). The other I/O threads stay free, so a slow handler never

@@ -2,6 +2,7 @@
 #include "web/tenant_front.hpp"
 
 #include "web/assets.hpp"
+#include "web/session_forms.hpp"
 
 #include <calyx/modules/dispatch.hpp>
 #include <calyx/orgs/memberships.hpp>
@@ -159,6 +160,26 @@ http::Response TenantFront::handle(const http::Request& request, const http::Req
   return run_module(request, *tenant, *match, user, visitor, who);
 }
 
+void TenantFront::serve_unmatched(http::Router& router) {
+  router.set_fallback(
+      http::Runs::on_worker, [this](const http::Request& request, const http::RequestContext& context) { return handle(request, context); },
+      [this](const http::Request& request) { return never_blocks(request); });
+}
+
+bool TenantFront::never_blocks(const http::Request& request) const {
+  if (!request["X-Calyx-Tenant"].empty() || !cookie_value(request, session_forms::kSessionCookie).empty()) return false;
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/" || SessionPages::handles(path) || AdminPages::handles(path)) return false;
+  auto resolution = directory_.resolve(request[http::bhttp::field::host]);  // holds the snapshot `tenant` is in
+  const tenancy::Tenant* tenant = resolution.tenant;
+  if (!tenant || tenant->status != tenancy::TenantStatus::active) return false;
+  std::string method(request.method() == http::bhttp::verb::head ? "GET" : std::string(request.method_string()));
+  auto match = tenancy_.registry().route(method, path);
+  return match && match->target.route->never_blocks() &&
+         std::find(tenant->modules.begin(), tenant->modules.end(), match->target.module->code) != tenant->modules.end();
+}
+
 http::Response TenantFront::theme_file(const http::Request& request, std::string_view path, const tenancy::Tenant* tenant) {
   static const themes::Resolved platform_theme = themes::resolve({});
   const themes::Resolved& theme = tenant ? tenant->effective_theme : platform_theme;
@@ -311,7 +332,9 @@ modules::CallScope TenantFront::module_scope(const tenancy::Tenant& tenant, cons
 http::Response TenantFront::run_module(const http::Request& request, const tenancy::Tenant& tenant,
                                        const modules::RouteMatch& match, const modules::CallUser& user,
                                        const Visitor& visitor, const authz::Subject& who) {
-  auto scope = tenancy_.data_scope(tenant);
+  // A route that never blocks gets no data scope (reaching an enterprise database may connect).
+  Result<modules::DataScope> scope = modules::DataScope{};
+  if (!match.target.route->never_blocks()) scope = tenancy_.data_scope(tenant);
   if (!scope) {
     return error_page(request, status::service_unavailable, "Temporarily unavailable",
                       "This workspace's data cannot be reached right now.", &tenant);

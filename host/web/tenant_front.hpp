@@ -29,7 +29,15 @@ class TenantFront {
               std::function<http::Response(const http::Request&)> platform_page, SessionPages* sessions = nullptr,
               AdminPages* admin = nullptr);
 
+  // Makes this front the router's fallback (every request no host route matches); it must outlive the router.
+  void serve_unmatched(http::Router& router);
+
   http::Response handle(const http::Request& request, const http::RequestContext& context);
+
+  // True when handle() will not block for this request, decided from memory: an anonymous request (no session
+  // cookie, no API tenant) for a route declared CALYX_ROUTE_NONBLOCKING of a module the active tenant has.
+  // The server then runs it on the I/O thread instead of handing it to a worker.
+  bool never_blocks(const http::Request& request) const;
 
  private:
   // /theme.css, /theme.js and /theme/files/<field>: the tenant's (or, without one, the default) theme.

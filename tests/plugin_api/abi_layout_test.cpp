@@ -42,8 +42,8 @@ static_assert(offsetof(calyx_host_api, log) == 16 && offsetof(calyx_host_api, re
 namespace {
 
 // The header's code without comments and whitespace: editing prose does not count as an ABI change.
-std::string normalized_header() {
-  std::ifstream in(CALYX_PLUGIN_API_HEADER);
+std::string normalized_header(const char* path = CALYX_PLUGIN_API_HEADER) {
+  std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
   std::string source = text.str(), code;
@@ -71,6 +71,7 @@ std::string sha256_hex(const std::string& data) {
 // it; never edit an existing line.
 const std::map<int, std::string> kReleasedHeaders = {
     {0, "afc260bc82bed95451305a1797d858d8eec461a64aa822e0abecf0c30d3f4bdc"},
+    {1, "1605ecfa5899aa1be612ef76afdfc71094cb99a67f4e5f45dc5509fb257463c5"},
 };
 
 }  // namespace
@@ -84,4 +85,9 @@ TEST_CASE("plugin_api.h does not change without CALYX_ABI_VERSION_MINOR moving")
   CHECK_MESSAGE(released->second == hash,
                 "plugin_api.h changed but CALYX_ABI_VERSION_MINOR is still ", CALYX_ABI_VERSION_MINOR,
                 ": append fields only, bump the minor, and pin the new hash");
+}
+
+TEST_CASE("the ABI 1.0 header the compatibility fixture is built with is the released one") {
+  // tests/fixtures/modules/abi_1_0.c compiles against this copy: newer hosts must keep serving what it builds.
+  CHECK(sha256_hex(normalized_header(CALYX_PLUGIN_API_1_0_HEADER)) == kReleasedHeaders.at(0));
 }

@@ -57,9 +57,7 @@ FrontWorld::FrontWorld(TestDatabase& database) {
   http::Router router;
   web::add_platform_routes(router, *pool);
   web::add_asset_routes(router);
-  router.set_fallback(http::Runs::on_worker, [this](const http::Request& r, const http::RequestContext& c) {
-    return front->handle(r, c);
-  });
+  front->serve_unmatched(router);
   http::ServerOptions server_options;
   server_options.port = 0;
   server_options.io_threads = 2;

@@ -14,7 +14,7 @@ namespace calyx::testing {
 
 TenancyWorld::TenancyWorld(TestDatabase& database, db::PoolOptions pool_options) {
   std::filesystem::copy_file(CALYX_MODULES_OUTPUT_DIR "/blog.so", modules_dir.path() / "blog.so");
-  for (const char* fixture : {"notes", "good_alpha", "good_beta", "throws_in_handler", "hostile"}) {
+  for (const char* fixture : {"notes", "good_alpha", "good_beta", "throws_in_handler", "hostile", "abi_1_0"}) {
     std::filesystem::copy_file(fixture_module(fixture), modules_dir.path() / (std::string(fixture) + ".so"));
   }
   std::filesystem::copy_file(fixture_module("v1/versioned"), modules_dir.path() / "versioned.so");

@@ -30,7 +30,7 @@ extern "C" {
 /* The ABI version. A module built for another major is refused; one built for a newer minor than the host's
  * is refused; one built for an older minor is served. */
 #define CALYX_ABI_VERSION_MAJOR 1
-#define CALYX_ABI_VERSION_MINOR 0
+#define CALYX_ABI_VERSION_MINOR 1
 
 /* The one symbol a module exports. The major is part of its name, so a v2 host cannot even find a v1 entry
  * by mistake. */
@@ -185,9 +185,14 @@ typedef struct calyx_menu_item {
   calyx_str permission;
 } calyx_menu_item;
 
-/* Route flags. */
+/* Route flags. A host ignores flags newer than itself; a module built for a newer minor is refused anyway. */
 #define CALYX_ROUTE_PUBLIC 1u    /* reachable without signing in (e.g. a public blog page) */
 #define CALYX_ROUTE_NO_LAYOUT 2u /* the module's answer is sent as is, never wrapped in the tenant layout */
+/* Since 1.1: the handler never waits (it computes its answer from the request and memory). The host may run
+ * it on a network thread, for an anonymous request, with no hop to a worker; such a call has no database,
+ * settings or hooks (those functions fail with CALYX_DENIED), since waiting there would stall other
+ * connections. */
+#define CALYX_ROUTE_NONBLOCKING 4u
 
 /* One HTTP route. `path` is a pattern of segments: literal ("posts"), parameter (":slug"), or a final
  * catch-all ("*rest"). `permission` is what a user must hold (checked by the host before the handler runs);

@@ -39,9 +39,11 @@ struct ModuleWorld {
 
   modules::DispatchOutcome call(const std::string& method, const std::string& path, const std::string& body = "",
                                 std::int64_t tenant_id = 7, const std::string& in_schema = "#") {
-    auto match = registry->route(method, path);
+    auto question = path.find('?');
+    std::string route_path = path.substr(0, question);
+    auto match = registry->route(method, route_path);
     REQUIRE_MESSAGE(match, "no route for ", method, " ", path);
-    modules::RequestView request{method, path, "", body, {}, {}};
+    modules::RequestView request{method, route_path, question == std::string::npos ? "" : path.substr(question + 1), body, {}, {}};
     modules::CallScope scope;
     scope.tenant = {tenant_id, "acme", "Acme", "isolated"};
     scope.user.id = 3;
@@ -111,6 +113,40 @@ TEST_CASE("database errors reach the module as statuses with the database's mess
     auto missing_body = world.call("POST", "/notes", "score=1");
     CHECK(missing_body.status == CALYX_INVALID_ARGUMENT);
     CHECK(missing_body.error == "body is required");
+  });
+}
+
+TEST_CASE("a call's reads run alone until it writes; from then on one transaction holds the call's work") {
+  testing::every_backend([](TestDatabase& database) {
+    ModuleWorld world(database);
+    CHECK(world.call("GET", "/notes/visit").response.body == "seen 0");
+    CHECK(world.call("GET", "/notes/visit").response.body == "seen 1");
+    auto failed = world.call("GET", "/notes/visit?fail");
+    CHECK(failed.status == CALYX_ERROR);
+    CHECK(world.call("GET", "/notes/visit").response.body == "seen 2");  // the failed visit's row is gone
+    if (database.backend() != db::Backend::postgresql) return;
+
+    // A write that reads like a query, and a locking read, are refused as lone reads and run in the transaction.
+    auto cte = world.call("GET", "/notes/visit?cte");
+    CHECK_MESSAGE(cte.status == CALYX_OK, cte.error);
+    auto lock = world.call("GET", "/notes/visit?lock");
+    CHECK_MESSAGE(lock.status == CALYX_OK, lock.error);
+    CHECK(world.call("GET", "/notes/visit").response.body == "seen 5");
+    // Ending the host's transaction is refused before it runs, and the call's work is rolled back.
+    auto commit = world.call("GET", "/notes/visit?commit");
+    CHECK(commit.status == CALYX_INVALID_ARGUMENT);
+    CHECK(commit.error.find("may not run 'commit'") != std::string::npos);
+    CHECK(world.call("GET", "/notes/visit").response.body == "seen 6");
+
+    // Every connection went back to the pool as it was lent: no transaction, the login's role and path.
+    auto lease = world.pool->acquire();
+    REQUIRE(lease.ok());
+    std::string user, path, read_only;
+    lease->session() << "SELECT current_user, current_setting('search_path'), current_setting('transaction_read_only')",
+        soci::into(user), soci::into(path), soci::into(read_only);
+    CHECK(user == "postgres");
+    CHECK(path == "\"$user\", public");
+    CHECK(read_only == "off");
   });
 }
 

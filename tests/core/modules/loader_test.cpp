@@ -39,7 +39,7 @@ TEST_CASE("a good module is loaded and everything it declares is copied") {
   CHECK(m.main_route == "/alpha");
   CHECK(m.abi_major == CALYX_ABI_VERSION_MAJOR);
   CHECK(m.abi_minor == CALYX_ABI_VERSION_MINOR);
-  CHECK(m.sdk_version == "1.0.0");
+  CHECK(m.sdk_version == "1.1.0");
   CHECK(m.file == std::filesystem::canonical(fixture_module("good_alpha")).string());
   REQUIRE(m.routes.size() == 4);
   CHECK(m.routes[0].method == "GET");
@@ -87,12 +87,12 @@ TEST_CASE("a module for another ABI major is refused") {
   CHECK(refusal("abi_v2_entry") ==
         "ABI major mismatch: the module exports calyx_module_v2 but this host speaks ABI 1 (calyx_module_v1)");
   CHECK(refusal("major_in_magic") ==
-        "ABI major mismatch: the module was built for ABI 2.0, this host speaks ABI 1.0");
+        "ABI major mismatch: the module was built for ABI 2.0, this host speaks ABI 1.1");
 }
 
 TEST_CASE("a module for a newer ABI minor is refused") {
   CHECK(refusal("minor_too_new") ==
-        "ABI minor too new: the module was built for ABI 1.1, this host speaks ABI 1.0; upgrade the host");
+        "ABI minor too new: the module was built for ABI 1.2, this host speaks ABI 1.1; upgrade the host");
 }
 
 TEST_CASE("a module whose structs are too small is refused") {

@@ -321,6 +321,18 @@ TEST_CASE("with inline handlers, one I/O thread runs a blocking handler itself a
   for (auto* connection : {&blocked_a, &blocked_b, &blocked_c}) CHECK(connection->read_response()->body == "unblocked");
 }
 
+TEST_CASE("requests a blocking route vouches for run on the I/O thread; the rest go to the workers") {
+  TestDatabase database(db::Backend::sqlite);
+  RunningServer running(database, [&](http::Router& router) {
+    router.set_fallback(
+        http::Runs::on_worker,
+        [](const http::Request& request, auto&) { return text(request, asio_worker_thread() ? "worker" : "io"); },
+        [](const http::Request& request) { return request.target() == "/quick"; });
+  });
+  CHECK(http_request(running.port(), "GET", "/quick")->body == "io");
+  CHECK(http_request(running.port(), "GET", "/slow")->body == "worker");
+}
+
 TEST_CASE("when the worker queue is full a request gets 503 instead of waiting forever") {
   TestDatabase database(db::Backend::sqlite);
   std::promise<void> release;

@@ -53,6 +53,37 @@ TEST_CASE("a suspended tenant answers 403, an inactive one 503, a deleted one 40
   });
 }
 
+TEST_CASE("a route that never blocks runs on the I/O thread for anonymous visitors, without a database") {
+  testing::every_backend([](TestDatabase& database) {
+    FrontWorld world(database);
+    auto quick = world.get("acme.localhost", "/notes/quick");
+    REQUIRE(quick);
+    CHECK(quick->status == 200);
+    CHECK(quick->body == "quick on calyx-io");
+    auto with_database = world.get("acme.localhost", "/notes/quick?db");
+    CHECK(with_database->status == 403);
+    CHECK(with_database->body.find("CALYX_ROUTE_NONBLOCKING") != std::string::npos);
+    CHECK(world.get("acme.localhost", "/notes")->status == 200);  // its other routes still reach the database
+
+    // What the server asks before choosing the thread: only anonymous requests, for such a route, of an active
+    // tenant that has the module; a session means a database read, so a signed-in visitor goes to a worker.
+    auto request = [](const char* host, const char* target, const char* cookie = nullptr) {
+      http::Request r{http::bhttp::verb::get, target, 11};
+      r.set(http::bhttp::field::host, host);
+      if (cookie) r.set(http::bhttp::field::cookie, cookie);
+      return r;
+    };
+    CHECK(world.front->never_blocks(request("acme.localhost", "/notes/quick")));
+    CHECK(world.front->never_blocks(request("globex.localhost", "/notes/quick?x=1")));
+    CHECK_FALSE(world.front->never_blocks(request("acme.localhost", "/notes/quick", "calyx_session=abc")));
+    CHECK_FALSE(world.front->never_blocks(request("acme.localhost", "/notes")));
+    CHECK_FALSE(world.front->never_blocks(request("nope.localhost", "/notes/quick")));
+    REQUIRE(world.tenancy->set_status("acme", tenancy::TenantStatus::suspended).ok());
+    REQUIRE(world.directory->refresh().ok());
+    CHECK_FALSE(world.front->never_blocks(request("acme.localhost", "/notes/quick")));
+  });
+}
+
 TEST_CASE("a module answers only for tenants that enabled it; members-only routes need a signed-in user") {
   testing::every_backend([](TestDatabase& database) {
     FrontWorld world(database);

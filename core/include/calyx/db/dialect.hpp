@@ -54,4 +54,7 @@ namespace calyx::db::dialect {
 // `:p1`, `:p2`, …; `count` receives how many there were.
 std::string positional_to_named(std::string_view sql, std::size_t& count);
 
+// The same, to PostgreSQL's numbered placeholders `$1`, `$2`, … (for statements sent through libpq).
+std::string positional_to_numbered(std::string_view sql, std::size_t& count);
+
 }  // namespace calyx::db::dialect

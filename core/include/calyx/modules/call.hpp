@@ -101,6 +101,7 @@ struct calyx_call {
   std::optional<std::string> result;
   std::string error;
   calyx::modules::CallServices* services = nullptr;
+  bool never_blocks = false;  // a CALYX_ROUTE_NONBLOCKING route's call: services are refused, not missing
 
   // Keeps `text` alive for the rest of the call and returns a view of it.
   calyx_str keep(std::string text);

@@ -17,6 +17,10 @@
 
 namespace calyx::modules {
 
+namespace pg {
+class CallStatements;
+}
+
 // Where a tenant's module data lives.
 struct DataScope {
   DataScope() = default;
@@ -51,16 +55,18 @@ class DatabaseCallServices : public CallServices {
  private:
   // The call's connection, with its transaction open and scoped; opened on first use.
   Result<db::Lease*> connection(const calyx_call& call);
-  Status open_transaction(const calyx_call& call);
+  Status open_call(const calyx_call& call);
+  Status savepoint_command(calyx_call& call, const std::string& sql);
 
   DataScope scope_;
   db::ConnectionPool& host_pool_;
   const ModuleRegistry* registry_;
   std::set<std::string, std::less<>> active_;
   std::optional<db::Lease> lease_;
+  std::unique_ptr<pg::CallStatements> postgresql_;  // PostgreSQL: the call's statements, scoped (libpq)
   int savepoints_ = 0;
-  std::int64_t trigger_changes_ = 0;
-  db::ModuleStatementState statement_state_;  // SQLite: the authorizer's view of the statement being prepared  // SQLite: rows the last statement changed through shared-mode views
+  std::int64_t trigger_changes_ = 0;          // SQLite: rows the last statement changed through shared-mode views
+  db::ModuleStatementState statement_state_;  // SQLite: the authorizer's view of the statement being prepared
 };
 
 }  // namespace calyx::modules

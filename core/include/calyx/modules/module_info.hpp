@@ -33,6 +33,7 @@ struct RouteSpec {
 
   bool is_public() const { return flags & CALYX_ROUTE_PUBLIC; }
   bool wants_layout() const { return !(flags & CALYX_ROUTE_NO_LAYOUT); }
+  bool never_blocks() const { return flags & CALYX_ROUTE_NONBLOCKING; }
 };
 
 struct Role {

@@ -20,11 +20,12 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#define CALYX_SDK_VERSION "1.0.0"
+#define CALYX_SDK_VERSION "1.1.0"
 
 // Migrations embedded by calyx_add_module(... MIGRATIONS ...). Weak: a module built without any has none.
 extern "C" {
@@ -117,6 +118,15 @@ class ModuleDefinition {
     r.user_data = &handlers_.emplace_back(std::move(handler));
     return *this;
   }
+  // Marks the route declared just before as never waiting (ABI 1.1, CALYX_ROUTE_NONBLOCKING): it answers from
+  // the request and memory alone, so the host may run it on a network thread. Its calls have no database,
+  // settings or hooks.
+  ModuleDefinition& never_blocks() {
+    if (routes_.empty()) throw std::logic_error("never_blocks() follows the route it marks");
+    routes_.back().flags |= CALYX_ROUTE_NONBLOCKING;
+    return *this;
+  }
+
   ModuleDefinition& get(std::string_view path, Handler h, std::string_view permission = "", Access a = Access::members) {
     return route("GET", path, std::move(h), permission, a);
   }

@@ -1,0 +1,297 @@
+// A module call's statements on PostgreSQL through libpq's pipeline mode: scope and statement in one round trip.
+#include "modules/pg_statements.hpp"
+
+#include <calyx/db/dialect.hpp>
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <vector>
+
+namespace calyx::modules::pg {
+namespace {
+
+constexpr std::string_view kReadOnlyTransaction = "25006";  // "cannot execute … in a read-only transaction"
+
+// The statement's parameters in libpq's form: text, except blobs, which go as bytes (binary format).
+struct Parameters {
+  std::vector<std::string> storage;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+
+  explicit Parameters(std::span<const calyx_value> params) {
+    storage.reserve(params.size());
+    for (const calyx_value& v : params) {
+      int format = 0;
+      switch (v.type) {
+        case CALYX_VALUE_INT: storage.push_back(std::to_string(v.as.i)); break;
+        case CALYX_VALUE_REAL: storage.push_back(fmt::format("{}", v.as.r)); break;
+        case CALYX_VALUE_BLOB: format = 1; [[fallthrough]];
+        case CALYX_VALUE_TEXT: storage.emplace_back(v.as.s.data ? std::string(v.as.s.data, v.as.s.len) : std::string()); break;
+        default: storage.emplace_back(); break;
+      }
+      bool null = v.type != CALYX_VALUE_INT && v.type != CALYX_VALUE_REAL && v.type != CALYX_VALUE_TEXT &&
+                  v.type != CALYX_VALUE_BLOB;
+      values.push_back(null ? nullptr : storage.back().c_str());
+      lengths.push_back(static_cast<int>(storage.back().size()));
+      formats.push_back(format);
+    }
+  }
+  int count() const { return static_cast<int>(values.size()); }
+};
+
+std::string_view sqlstate(const PGresult* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return state ? std::string_view(state) : std::string_view();
+}
+
+// The server's message, classified by SQLSTATE: integrity violations are conflicts, lost connections
+// unavailability, the rest failures.
+Error failure(PGconn* conn, const PGresult* result) {
+  // The server's primary message and its detail ("Key (slug)=(x) already exists."), not the statement echo.
+  const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const char* detail = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+  std::string message = primary ? primary : PQerrorMessage(conn);
+  if (primary && detail) message += fmt::format(" ({})", detail);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  std::string_view state = sqlstate(result);
+  if (state.starts_with("23")) return Error::conflict(message);
+  if (!result || state.starts_with("08") || state.starts_with("57P") || PQstatus(conn) != CONNECTION_OK) {
+    return Error::unavailable(message.empty() ? "the database connection was lost" : message);
+  }
+  return Error::failed(message);
+}
+
+bool succeeded(const PGresult* result) {
+  auto status = PQresultStatus(result);
+  return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY;
+}
+
+// The statement's first keyword, lower case, past blanks, comments and opening parentheses.
+std::string first_word(std::string_view sql) {
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      i = sql.find('\n', i);
+    } else if (sql.substr(i, 2) == "/*") {
+      i = sql.find("*/", i);
+      if (i != std::string_view::npos) i += 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
+  }
+  return word;
+}
+
+// A statement that may run on its own, read-only: a plain query. Anything else (SET, LOCK, writes, DDL) runs
+// inside the call's transaction, where its effect lasts as long as the call.
+bool is_plain_query(std::string_view word) {
+  return word == "select" || word == "with" || word == "values" || word == "table";
+}
+
+// Statements that would end or split the call's transaction, after which a module's statements would run
+// outside the scope the host set for them.
+bool is_transaction_control(std::string_view word) {
+  return word == "begin" || word == "start" || word == "commit" || word == "end" || word == "rollback" ||
+         word == "abort" || word == "savepoint" || word == "release" || word == "prepare";
+}
+
+}  // namespace
+
+Result<ResultPtr> CallStatements::run(std::string_view sql, std::span<const calyx_value> params) {
+  std::size_t placeholders = 0;
+  std::string numbered = db::dialect::positional_to_numbered(sql, placeholders);
+  if (placeholders != params.size()) {
+    return Error::invalid_argument(
+        fmt::format("the statement has {} '?' placeholder(s) but {} parameter(s) were given", placeholders, params.size()));
+  }
+  std::string word = first_word(sql);
+  if (is_transaction_control(word)) {
+    return Error::invalid_argument(fmt::format(
+        "a module may not run '{}': the host owns the call's transaction (use the SDK's Transaction for savepoints)",
+        word));
+  }
+  if (!transaction_ && is_plain_query(word)) {
+    bool writes = false;
+    auto alone = scoped(Mode::read_alone, numbered, params, &writes);
+    if (!writes) return alone;
+    // It writes after all (a data-modifying WITH, FOR UPDATE, a volatile function): nothing happened; run it in
+    // the call's transaction.
+  }
+  if (!transaction_) return scoped(Mode::open_transaction, numbered, params, nullptr);
+
+  Parameters p(params);
+  ResultPtr result(PQexecParams(conn_, numbered.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(),
+                                p.formats.data(), 0),
+                   &PQclear);
+  if (!result || !succeeded(result.get())) return failure(conn_, result.get());
+  if (PQtransactionStatus(conn_) == PQTRANS_IDLE) {
+    // The statement ended the call's transaction (COMMIT, ROLLBACK): what follows would run unconfined.
+    transaction_ = false;
+    return Error::invalid_argument(
+        "a module statement ended the call's transaction; use the host's begin/commit/rollback (savepoints) instead");
+  }
+  return result;
+}
+
+Status CallStatements::begin() {
+  if (transaction_) return Ok{};
+  auto opened = scoped(Mode::open_transaction, {}, {}, nullptr);
+  if (!opened) return opened.error();
+  return Ok{};
+}
+
+Status CallStatements::command(const std::string& sql) {
+  ResultPtr result(PQexec(conn_, sql.c_str()), &PQclear);
+  if (!result || !succeeded(result.get())) return failure(conn_, result.get());
+  return Ok{};
+}
+
+Status CallStatements::finish(bool commit) {
+  if (!transaction_) return Ok{};
+  transaction_ = false;
+  Status outcome = command(commit ? "COMMIT" : "ROLLBACK");
+  if (!outcome && PQtransactionStatus(conn_) != PQTRANS_IDLE) (void)command("ROLLBACK");
+  return outcome;
+}
+
+Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std::span<const calyx_value> params,
+                                         bool* refused_as_write) {
+  // The scope as one statement: set_config(…, true) is SET LOCAL, for the transaction the pipeline runs in.
+  std::vector<const char*> scope_values;
+  std::string scope_sql;
+  auto set = [&](std::string_view name, const std::string& value) {
+    if (value.empty()) return;
+    scope_values.push_back(value.c_str());
+    scope_sql += fmt::format("{}set_config('{}', ${}, true)", scope_sql.empty() ? "SELECT " : ", ", name, scope_values.size());
+  };
+  set("search_path", scope_.search_path);
+  set("role", scope_.role);
+  set("calyx.tenant_id", scope_.row_tenant);
+  if (mode == Mode::read_alone) {
+    scope_sql += scope_sql.empty() ? "SELECT " : ", ";
+    scope_sql += "set_config('transaction_read_only', 'on', true)";
+  }
+
+  if (PQenterPipelineMode(conn_) != 1) {
+    unusable_ = true;
+    return failure(conn_, nullptr);
+  }
+  int sent = 0;
+  bool ok = true;
+  auto send = [&](const char* text, int count, const char* const* values, const int* lengths, const int* formats) {
+    ok = ok && PQsendQueryParams(conn_, text, count, nullptr, values, lengths, formats, 0) == 1;
+    if (ok) ++sent;
+  };
+  if (mode == Mode::open_transaction) send("BEGIN", 0, nullptr, nullptr, nullptr);
+  if (!scope_sql.empty()) send(scope_sql.c_str(), static_cast<int>(scope_values.size()), scope_values.data(), nullptr, nullptr);
+  Parameters p(params);
+  if (!sql.empty()) send(sql.c_str(), p.count(), p.values.data(), p.lengths.data(), p.formats.data());
+  ok = ok && PQpipelineSync(conn_) == 1;
+  if (!ok) {
+    unusable_ = true;  // part of the pipeline may be on its way: the connection's state is unknown
+    Error error = failure(conn_, nullptr);
+    (void)PQexitPipelineMode(conn_);
+    return error;
+  }
+
+  // One result per statement, each followed by a null, then the Sync's.
+  std::vector<ResultPtr> results;
+  for (int i = 0; i < sent; ++i) {
+    results.emplace_back(PQgetResult(conn_), &PQclear);
+    if (!results.back()) {  // the connection is gone
+      unusable_ = true;
+      return failure(conn_, nullptr);
+    }
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+  }
+  ResultPtr sync(PQgetResult(conn_), &PQclear);
+  if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(conn_) != 1) {
+    unusable_ = true;
+    return failure(conn_, sync.get());
+  }
+  if (mode == Mode::open_transaction && PQresultStatus(results.front().get()) == PGRES_COMMAND_OK) transaction_ = true;
+  // The first failure explains the rest (statements after it in the pipeline were skipped).
+  for (auto& result : results) {
+    if (!succeeded(result.get())) {
+      if (refused_as_write) *refused_as_write = sqlstate(result.get()) == kReadOnlyTransaction;
+      return failure(conn_, result.get());
+    }
+  }
+  if (sql.empty()) return ResultPtr(nullptr, &PQclear);
+  return std::move(results.back());
+}
+
+ResultCursor::ResultCursor(ResultPtr result) : result_(std::move(result)) {
+  rows_ = result_ && PQresultStatus(result_.get()) == PGRES_TUPLES_OK ? PQntuples(result_.get()) : 0;
+  texts_.resize(column_count());
+}
+
+int ResultCursor::next() {
+  if (row_ + 1 >= rows_) {
+    row_ = rows_;
+    return 0;
+  }
+  ++row_;
+  return 1;
+}
+
+std::size_t ResultCursor::column_count() const {
+  return result_ && PQresultStatus(result_.get()) == PGRES_TUPLES_OK ? static_cast<std::size_t>(PQnfields(result_.get())) : 0;
+}
+
+std::string_view ResultCursor::column_name(std::size_t column) const {
+  if (column >= column_count()) return {};
+  return PQfname(result_.get(), static_cast<int>(column));
+}
+
+void ResultCursor::value(std::size_t column, calyx_value* out) {
+  *out = calyx_value{};
+  if (row_ < 0 || row_ >= rows_ || column >= column_count()) return;
+  int c = static_cast<int>(column);
+  if (PQgetisnull(result_.get(), row_, c)) return;
+  const char* text = PQgetvalue(result_.get(), row_, c);
+  std::size_t length = static_cast<std::size_t>(PQgetlength(result_.get(), row_, c));
+  switch (PQftype(result_.get(), c)) {
+    case 16:  // bool
+      out->type = CALYX_VALUE_INT;
+      out->as.i = text[0] == 't' ? 1 : 0;
+      return;
+    case 20:  // int8
+    case 21:  // int2
+    case 23:  // int4
+    case 26:  // oid
+      out->type = CALYX_VALUE_INT;
+      out->as.i = std::strtoll(text, nullptr, 10);
+      return;
+    case 700:   // float4
+    case 701:   // float8
+    case 1700:  // numeric
+      out->type = CALYX_VALUE_REAL;
+      out->as.r = std::strtod(text, nullptr);
+      return;
+    case 1082:  // date: midnight, as SQLite's datetime() would write it
+      texts_[column] = std::string(text, length) + " 00:00:00";
+      break;
+    case 1114:  // timestamp
+    case 1184:  // timestamptz: "YYYY-MM-DD HH:MM:SS", without fractions or zone
+      texts_[column] = std::string(text, std::min<std::size_t>(length, 19));
+      break;
+    default:
+      out->type = CALYX_VALUE_TEXT;
+      out->as.s = calyx_str{text, length};
+      return;
+  }
+  out->type = CALYX_VALUE_TEXT;
+  out->as.s = calyx_str{texts_[column].data(), texts_[column].size()};
+}
+
+}  // namespace calyx::modules::pg
