@@ -9,7 +9,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -18,6 +20,8 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <pthread.h>
 #include <condition_variable>
@@ -61,6 +65,7 @@ struct Server::State {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::signal_set> signals;
+  std::optional<asio::steady_timer> sweeper;  // closes connections past their deadline (Session::expire_if_late)
   asio::thread_pool workers;
   std::atomic<unsigned> inline_running{0};  // I/O threads inside a blocking handler now
   std::vector<std::thread> threads;
@@ -90,6 +95,7 @@ struct Server::State {
     for (auto& session : alive) f(*session);
   }
   void do_accept();
+  void sweep();
 };
 
 namespace {
@@ -105,17 +111,59 @@ bool is_safe_request_id(std::string_view id) {
   return true;
 }
 
+// Headers every answer carries unless its handler chose otherwise (a theme file's own CSP, say).
+constexpr std::pair<std::string_view, std::string_view> kDefaultHeaders[] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "same-origin"},
+    {"Content-Security-Policy",
+     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; object-src 'none'; "
+     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+};
+
 void set_default_headers(Response& response, const std::string& request_id) {
   response.set(bhttp::field::server, "Calyx");
   response.set("X-Request-Id", request_id);
-  if (response.find("X-Content-Type-Options") == response.end()) response.set("X-Content-Type-Options", "nosniff");
-  if (response.find("X-Frame-Options") == response.end()) response.set("X-Frame-Options", "DENY");
-  if (response.find("Referrer-Policy") == response.end()) response.set("Referrer-Policy", "same-origin");
-  if (response.find("Content-Security-Policy") == response.end()) {
-    response.set("Content-Security-Policy",
-                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; object-src 'none'; "
-                 "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+  for (const auto& [field, value] : kDefaultHeaders) {
+    if (response.find(field) == response.end()) response.set(field, value);
   }
+}
+
+// The status line and header fields of `response` as they go on the wire, with Server, X-Request-Id and the
+// default headers the response lacks (written here rather than inserted as fields: no allocation each).
+std::string serialize_head(const Response& response, std::string_view request_id) {
+  std::string_view reason = response.reason();
+  if (reason.empty()) reason = bhttp::obsolete_reason(response.result());
+  std::string head;
+  head.reserve(640);
+  head += response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(response.result_int());
+  head += ' ';
+  head += reason;
+  head += "\r\nServer: Calyx\r\nX-Request-Id: ";
+  head += request_id;
+  head += "\r\n";
+  bool present[std::size(kDefaultHeaders)] = {};
+  for (const auto& field : response) {
+    std::string_view name = field.name_string();
+    if (field.name() == bhttp::field::server || beast::iequals(name, "X-Request-Id")) continue;
+    for (std::size_t i = 0; i < std::size(kDefaultHeaders); ++i) {
+      present[i] = present[i] || beast::iequals(name, kDefaultHeaders[i].first);
+    }
+    head += field.name_string();
+    head += ": ";
+    head += field.value();
+    head += "\r\n";
+  }
+  for (std::size_t i = 0; i < std::size(kDefaultHeaders); ++i) {
+    if (present[i]) continue;
+    head += kDefaultHeaders[i].first;
+    head += ": ";
+    head += kDefaultHeaders[i].second;
+    head += "\r\n";
+  }
+  head += "\r\n";
+  return head;
 }
 
 }  // namespace
@@ -125,7 +173,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Server::State* state) : stream_(std::move(socket)), state_(state) {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto endpoint = stream_.remote_endpoint(ec);
     if (!ec) remote_ = endpoint.address().to_string();
   }
   ~Session() { state_->remove(this); }
@@ -149,13 +197,25 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
   }
 
+  // Asked by the server's sweeper: closes the connection if its current deadline has passed. Deadlines are
+  // plain numbers the session sets as it goes (no timer per operation: re-arming one costs a syscall and a
+  // lock per request); the sweeper looks a few times per timeout.
+  void expire_if_late(Clock::time_point now) {
+    if (now.time_since_epoch().count() < deadline_.load(std::memory_order_relaxed)) return;
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), now] {
+      if (now.time_since_epoch().count() < self->deadline_.load(std::memory_order_relaxed)) return;  // moved on
+      self->timed_out_ = true;
+      self->close();
+    });
+  }
+
  private:
   // Waits (at most the idle timeout) for the first bytes of the next request.
   void wait_for_request() {
     busy_ = false;
     if (closing_) return close();
     if (buffer_.size() > 0) return read_request();
-    stream_.expires_after(state_->options.idle_timeout);
+    arm(state_->options.idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       self->buffer_.commit(n);
       if (ec || n == 0) return self->close();
@@ -170,12 +230,32 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
     parser_->body_limit(state_->options.max_body_bytes);
-    stream_.expires_after(state_->options.read_timeout);
+    if (parse_buffered()) return;
+    arm(state_->options.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
+  // Feeds the parser what the buffer already holds. True when that settled the request (whole, or refused):
+  // the usual small request needs no second read operation after the bytes that woke us.
+  bool parse_buffered() {
+    beast::error_code ec;
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more || (!ec && used == 0)) return false;
+      if (ec) {
+        on_read(ec);
+        return true;
+      }
+    }
+    if (!parser_->is_done()) return false;
+    on_read({});
+    return true;
+  }
+
   void on_read(beast::error_code ec) {
+    disarm();  // the request is in (or failed): no deadline while it is handled
     request_id_ = state_->new_request_id();
     if (ec) return on_read_error(ec);
     Request& request = parser_->get();
@@ -201,7 +281,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::body_limit) {
       return send_error(make_response(fallback, bhttp::status::payload_too_large, "Request body too large\n"));
     }
-    if (ec == beast::error::timeout) {
+    if (timed_out_) {
       spdlog::info("access {} {} {} {} 408 {}ms (client too slow)", request_id_, remote_, method_, target_,
                    elapsed_ms());
       return close();  // a client that stalls gets no more of our time
@@ -275,7 +355,6 @@ class Session : public std::enable_shared_from_this<Session> {
   void send_error(Response response) { write(std::move(response), true); }
 
   void write(Response response, bool error) {
-    set_default_headers(response, request_id_);
     if (closing_ || error || state_->draining) response.keep_alive(false);
     if (!error && parser_->get().method() == bhttp::verb::head) {
       std::size_t length = response.body().size();
@@ -283,8 +362,20 @@ class Session : public std::enable_shared_from_this<Session> {
       response.content_length(length);
     }
     response_ = std::make_shared<Response>(std::move(response));
-    stream_.expires_after(state_->options.read_timeout);
-    bhttp::async_write(stream_, *response_, [self = shared_from_this(), error](beast::error_code ec, std::size_t) {
+    arm(state_->options.read_timeout);
+    if (response_->chunked()) {
+      set_default_headers(*response_, request_id_);
+      bhttp::async_write(stream_, *response_, [self = shared_from_this(), error](beast::error_code ec, std::size_t) {
+        self->on_write(ec, error);
+      });
+      return;
+    }
+    // The head in one piece and the body: two buffers, where Beast's serializer hands the kernel several per
+    // header field.
+    if (!response_->has_content_length()) response_->content_length(response_->body().size());
+    head_ = serialize_head(*response_, request_id_);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response_->body())};
+    asio::async_write(stream_, buffers, [self = shared_from_this(), error](beast::error_code ec, std::size_t) {
       self->on_write(ec, error);
     });
   }
@@ -304,8 +395,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // the close does not reset the connection before the client has read our answer.
   void linger() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    stream_.shutdown(tcp::socket::shutdown_send, ignored);
+    arm(std::chrono::seconds(2));
     discard_.consume(discard_.size());
     stream_.async_read_some(discard_.prepare(64 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       self->lingered_ += n;
@@ -316,26 +407,47 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    stream_.shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close(ignored);
   }
 
   long long elapsed_ms() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
   }
 
-  beast::tcp_stream stream_;
+  // The connection must make progress before this time (steady clock ticks); unarmed while a handler runs.
+  void arm(std::chrono::milliseconds timeout) { deadline_.store((Clock::now() + timeout).time_since_epoch().count()); }
+  void disarm() { deadline_.store(Clock::time_point::max().time_since_epoch().count()); }
+
+  tcp::socket stream_;
+  std::atomic<Clock::rep> deadline_{Clock::time_point::max().time_since_epoch().count()};
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   beast::flat_buffer discard_;
   Server::State* state_;  // outlives every session (see State)
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> response_;
+  std::string head_;  // the status line and fields of response_, serialized
   std::string remote_, request_id_, method_ = "-", target_ = "-";
   Clock::time_point started_ = Clock::now();
   std::size_t lingered_ = 0;
   bool busy_ = false;     // a request is being read or handled
   bool closing_ = false;  // the server is stopping: no further requests on this connection
 };
+
+void Server::State::sweep() {
+  // A few looks per timeout: a connection is closed at most an eighth of its timeout late (at least 5 ms apart,
+  // at most 250 ms).
+  auto interval = std::clamp(std::min(options.read_timeout, options.idle_timeout) / 8, std::chrono::milliseconds(5),
+                             std::chrono::milliseconds(250));
+  sweeper->expires_after(interval);
+  sweeper->async_wait([this](beast::error_code ec) {
+    if (ec) return;
+    auto now = Clock::now();
+    for_each_session([now](Session& session) { session.expire_if_late(now); });
+    sweep();
+  });
+}
 
 void Server::State::do_accept() {
   acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -380,6 +492,8 @@ Status Server::start() {
   s.bound_port = s.acceptor->local_endpoint().port();
   s.work.emplace(s.ioc.get_executor());
   s.do_accept();
+  s.sweeper.emplace(s.ioc);
+  s.sweep();
   unsigned threads = s.options.io_threads ? s.options.io_threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) {
     s.threads.emplace_back([&s] {
@@ -436,6 +550,7 @@ void Server::stop() {
     beast::error_code ignored;
     s.acceptor->close(ignored);
     if (s.signals) s.signals->cancel(ignored);
+    if (s.sweeper) s.sweeper->cancel();
   });
   s.for_each_session([](Session& session) { session.shutdown(); });
 
