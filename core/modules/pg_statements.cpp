@@ -4,6 +4,10 @@
 #include <calyx/db/dialect.hpp>
 
 #include <fmt/format.h>
+#include <libpq-events.h>
+
+#include <algorithm>
+#include <iterator>
 
 #include <cctype>
 #include <cstdlib>
@@ -41,6 +45,41 @@ struct Parameters {
   }
   int count() const { return static_cast<int>(values.size()); }
 };
+
+// The call's scope as one statement, prepared once per connection and reused: set_config(…, true) is SET
+// LOCAL, for the transaction the pipeline runs in; a NULL value leaves that setting alone. (It is bound before
+// any search_path changes, so its cached plan stays valid whatever tenant the connection served last.)
+constexpr const char* kScopeStatement = "calyx_scope";
+constexpr const char* kScopeSql =
+    "SELECT CASE WHEN $1::text IS NULL THEN NULL ELSE set_config('search_path', $1, true) END, "
+    "CASE WHEN $2::text IS NULL THEN NULL ELSE set_config('role', $2, true) END, "
+    "CASE WHEN $3::text IS NULL THEN NULL ELSE set_config('calyx.tenant_id', $3, true) END, "
+    "CASE WHEN $4::text IS NULL THEN NULL ELSE set_config('transaction_read_only', $4, true) END";
+
+// What Calyx keeps per libpq connection, as the connection's instance data (freed with it).
+struct ConnectionState {
+  bool scope_prepared = false;
+};
+
+int on_connection_event(PGEventId event, void* info, void*) {
+  if (event == PGEVT_CONNDESTROY) {
+    PGconn* conn = static_cast<PGEventConnDestroy*>(info)->conn;
+    delete static_cast<ConnectionState*>(PQinstanceData(conn, on_connection_event));
+  } else if (event == PGEVT_CONNRESET) {
+    PGconn* conn = static_cast<PGEventConnReset*>(info)->conn;
+    if (auto* state = static_cast<ConnectionState*>(PQinstanceData(conn, on_connection_event))) state->scope_prepared = false;
+  }
+  return 1;
+}
+
+// The connection's state, registered on first use; null if libpq refuses (then nothing is prepared).
+ConnectionState* connection_state(PGconn* conn) {
+  if (auto* state = static_cast<ConnectionState*>(PQinstanceData(conn, on_connection_event))) return state;
+  if (PQregisterEventProc(conn, on_connection_event, "calyx", nullptr) != 1) return nullptr;
+  auto state = std::make_unique<ConnectionState>();
+  if (PQsetInstanceData(conn, on_connection_event, state.get()) != 1) return nullptr;
+  return state.release();
+}
 
 std::string_view sqlstate(const PGresult* result) {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
@@ -97,11 +136,12 @@ bool is_plain_query(std::string_view word) {
   return word == "select" || word == "with" || word == "values" || word == "table";
 }
 
-// Statements that would end or split the call's transaction, after which a module's statements would run
-// outside the scope the host set for them.
+// Statements that would end or split the call's transaction (after which a module's statements would run
+// outside the scope the host set for them) or change the pooled connection's own state.
 bool is_transaction_control(std::string_view word) {
   return word == "begin" || word == "start" || word == "commit" || word == "end" || word == "rollback" ||
-         word == "abort" || word == "savepoint" || word == "release" || word == "prepare";
+         word == "abort" || word == "savepoint" || word == "release" || word == "prepare" || word == "deallocate" ||
+         word == "discard";
 }
 
 }  // namespace
@@ -116,7 +156,8 @@ Result<ResultPtr> CallStatements::run(std::string_view sql, std::span<const caly
   std::string word = first_word(sql);
   if (is_transaction_control(word)) {
     return Error::invalid_argument(fmt::format(
-        "a module may not run '{}': the host owns the call's transaction (use the SDK's Transaction for savepoints)",
+        "a module may not run '{}': the host owns the call's transaction and connection (use the SDK's Transaction "
+        "for savepoints)",
         word));
   }
   if (!transaction_ && is_plain_query(word)) {
@@ -165,21 +206,13 @@ Status CallStatements::finish(bool commit) {
 
 Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std::span<const calyx_value> params,
                                          bool* refused_as_write) {
-  // The scope as one statement: set_config(…, true) is SET LOCAL, for the transaction the pipeline runs in.
-  std::vector<const char*> scope_values;
-  std::string scope_sql;
-  auto set = [&](std::string_view name, const std::string& value) {
-    if (value.empty()) return;
-    scope_values.push_back(value.c_str());
-    scope_sql += fmt::format("{}set_config('{}', ${}, true)", scope_sql.empty() ? "SELECT " : ", ", name, scope_values.size());
-  };
-  set("search_path", scope_.search_path);
-  set("role", scope_.role);
-  set("calyx.tenant_id", scope_.row_tenant);
-  if (mode == Mode::read_alone) {
-    scope_sql += scope_sql.empty() ? "SELECT " : ", ";
-    scope_sql += "set_config('transaction_read_only', 'on', true)";
-  }
+  // The scope statement's values; NULL leaves that setting alone.
+  auto value = [](const std::string& v) { return v.empty() ? nullptr : v.c_str(); };
+  const char* scope_values[4] = {value(scope_.search_path), value(scope_.role), value(scope_.row_tenant),
+                                 mode == Mode::read_alone ? "on" : nullptr};
+  bool scoping = std::any_of(std::begin(scope_values), std::end(scope_values), [](const char* v) { return v != nullptr; });
+  ConnectionState* state = scoping ? connection_state(conn_) : nullptr;
+  bool prepare = state && !state->scope_prepared;
 
   if (PQenterPipelineMode(conn_) != 1) {
     unusable_ = true;
@@ -187,14 +220,20 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
   }
   int sent = 0;
   bool ok = true;
-  auto send = [&](const char* text, int count, const char* const* values, const int* lengths, const int* formats) {
-    ok = ok && PQsendQueryParams(conn_, text, count, nullptr, values, lengths, formats, 0) == 1;
+  auto sent_one = [&](int accepted) {
+    ok = ok && accepted == 1;
     if (ok) ++sent;
   };
-  if (mode == Mode::open_transaction) send("BEGIN", 0, nullptr, nullptr, nullptr);
-  if (!scope_sql.empty()) send(scope_sql.c_str(), static_cast<int>(scope_values.size()), scope_values.data(), nullptr, nullptr);
+  if (mode == Mode::open_transaction) sent_one(PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0));
+  int prepare_index = sent;
+  if (prepare) sent_one(PQsendPrepare(conn_, kScopeStatement, kScopeSql, 4, nullptr));
+  if (state) {
+    sent_one(PQsendQueryPrepared(conn_, kScopeStatement, 4, scope_values, nullptr, nullptr, 0));
+  } else if (scoping) {
+    sent_one(PQsendQueryParams(conn_, kScopeSql, 4, nullptr, scope_values, nullptr, nullptr, 0));
+  }
   Parameters p(params);
-  if (!sql.empty()) send(sql.c_str(), p.count(), p.values.data(), p.lengths.data(), p.formats.data());
+  if (!sql.empty()) sent_one(PQsendQueryParams(conn_, sql.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(), p.formats.data(), 0));
   ok = ok && PQpipelineSync(conn_) == 1;
   if (!ok) {
     unusable_ = true;  // part of the pipeline may be on its way: the connection's state is unknown
@@ -219,9 +258,12 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
     return failure(conn_, sync.get());
   }
   if (mode == Mode::open_transaction && PQresultStatus(results.front().get()) == PGRES_COMMAND_OK) transaction_ = true;
+  if (prepare && PQresultStatus(results[prepare_index].get()) == PGRES_COMMAND_OK) state->scope_prepared = true;
   // The first failure explains the rest (statements after it in the pipeline were skipped).
   for (auto& result : results) {
     if (!succeeded(result.get())) {
+      // Someone dropped the prepared scope (DEALLOCATE is refused to modules): prepare it again next time.
+      if (state && sqlstate(result.get()) == "26000") state->scope_prepared = false;
       if (refused_as_write) *refused_as_write = sqlstate(result.get()) == kReadOnlyTransaction;
       return failure(conn_, result.get());
     }

@@ -22,12 +22,16 @@ class JsonWriter {
   // The key of the next value, inside an object.
   JsonWriter& key(std::string_view name) {
     separate();
-    out_ += json_quote(name);
+    append_json_quoted(out_, name);
     out_ += ':';
     after_key_ = true;
     return *this;
   }
-  JsonWriter& value(std::string_view text) { return raw(json_quote(text)); }
+  JsonWriter& value(std::string_view text) {
+    separate();
+    append_json_quoted(out_, text);
+    return *this;
+  }
   JsonWriter& value(const char* text) { return value(std::string_view(text)); }
   JsonWriter& value(const std::string& text) { return value(std::string_view(text)); }
   JsonWriter& value(std::int64_t number) { return raw(std::to_string(number)); }

@@ -85,11 +85,18 @@ inline std::vector<std::pair<std::string, std::string>> parse_form(std::string_v
   return pairs;
 }
 
-// `text` as a JSON string literal, quotes included.
-inline std::string json_quote(std::string_view text) {
+// Appends `text` to `out` as a JSON string literal. Runs of characters that need no escape are copied whole.
+inline void append_json_quoted(std::string& out, std::string_view text) {
   static const char digits[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : text) {
+  out += '"';
+  std::size_t run = 0;  // start of the pending run of plain characters
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    // <>& escaped so JSON is safe inside HTML too
+    bool plain = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+    if (plain) continue;
+    out.append(text.substr(run, i - run));
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -97,16 +104,19 @@ inline std::string json_quote(std::string_view text) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20 || c == '<' || c == '>' || c == '&') {  // <>& escaped so JSON is safe inside HTML too
-          out += "\\u00";
-          out += digits[c >> 4];
-          out += digits[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
+        out += "\\u00";
+        out += digits[c >> 4];
+        out += digits[c & 15];
     }
   }
+  out.append(text.substr(run));
   out += '"';
+}
+
+// `text` as a JSON string literal, quotes included.
+inline std::string json_quote(std::string_view text) {
+  std::string out;
+  append_json_quoted(out, text);
   return out;
 }
 
