@@ -1,12 +1,16 @@
-// The floor of the request-path benchmark: a minimal Boost.Beast + libpq server. It loads Host → schema from
-// calyx_tenants/calyx_domains once, and for each request runs the same 50-row query in that tenant's schema
-// on its I/O thread's own connection, answering JSON. No router, no pool, no module, no security headers.
-// Usage: minimal_tenant_server ADDRESS PORT THREADS CONNINFO BASE_DOMAIN
+// The floor of the request-path benchmark: a minimal Boost.Beast server. It loads Host → schema from
+// calyx_tenants once, and for each request runs the same 50-row query in that tenant's schema on its I/O
+// thread's own connection, answering JSON. No router, no pool, no module, no security headers. DRIVER is
+// `soci` (the floor the tenancy issue names: Beast + SOCI, one bulk one-time query) or `libpq` (default: the
+// C client directly, a stricter floor).
+// Usage: minimal_tenant_server ADDRESS PORT THREADS CONNINFO BASE_DOMAIN [DRIVER]
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
 
 #include <cstdio>
 #include <map>
@@ -23,6 +27,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 std::string conninfo;
+bool use_soci = false;
 std::map<std::string, std::string, std::less<>> schema_by_host;
 
 PGconn* thread_connection() {
@@ -39,10 +44,24 @@ std::string json_escape(const char* text) {
   return out;
 }
 
+std::string entries_soci(const std::string& sql) {
+  thread_local soci::session session(soci::postgresql, conninfo);
+  std::vector<long long> ids(50), amounts(50);
+  std::vector<std::string> titles(50);
+  session << sql, soci::into(ids), soci::into(titles), soci::into(amounts);
+  std::string out = "[";
+  for (std::size_t row = 0; row < ids.size(); ++row) {
+    out += std::string(row ? "," : "") + "{\"id\":" + std::to_string(ids[row]) + ",\"title\":\"" +
+           json_escape(titles[row].c_str()) + "\",\"amount\":" + std::to_string(amounts[row]) + "}";
+  }
+  return out + "]";
+}
+
 std::string entries(std::string_view host) {
   auto it = schema_by_host.find(host.substr(0, host.find(':')));
   if (it == schema_by_host.end()) return {};
   std::string sql = "SELECT id, title, amount FROM \"" + it->second + "\".entries ORDER BY id LIMIT 50";
+  if (use_soci) return entries_soci(sql);
   std::unique_ptr<PGresult, decltype(&PQclear)> result(
       PQexecParams(thread_connection(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0), &PQclear);
   std::string out = "[";
@@ -92,11 +111,12 @@ void accept(tcp::acceptor& acceptor, asio::io_context& ioc) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: %s ADDRESS PORT THREADS CONNINFO BASE_DOMAIN\n", argv[0]);
+  if (argc != 6 && argc != 7) {
+    std::fprintf(stderr, "usage: %s ADDRESS PORT THREADS CONNINFO BASE_DOMAIN [soci|libpq]\n", argv[0]);
     return 2;
   }
   conninfo = argv[4];
+  use_soci = argc == 7 && std::string_view(argv[6]) == "soci";
   std::string base = argv[5];
   {
     std::unique_ptr<PGresult, decltype(&PQclear)> result(

@@ -5,8 +5,8 @@
 #      session, one transaction per tenant;
 #   2. migrate-all: one ADD COLUMN across N isolated tenants (default 1000) with --jobs 1 and --jobs 4, vs psql
 #      applying it per tenant; then a pass with nothing to apply;
-#   3. request path: GET /entries (50 rows as JSON) with Host rotating over 100 tenants, wrk on loopback, vs a
-#      minimal Beast + libpq server resolving the schema from memory.
+#   3. request path: GET /entries (50 rows as JSON) with Host rotating over 100 tenants, wrk on loopback, vs
+#      minimal Beast servers resolving the schema from memory: with SOCI (the issue's floor) and with libpq.
 # Usage: bench/tenancy_bench.sh [BUILD_DIR] [TENANTS] [SECONDS]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -130,33 +130,41 @@ calyx_port=$(free_port)
 CALYX_DATABASE_URL=$server/bench_requests CALYX_VAR_DIR=$work/var CALYX_MODULES_DIR=$work/v1 CALYX_LOG_LEVEL=warn \
   CALYX_HTTP_THREADS=2 CALYX_LISTEN=127.0.0.1:$calyx_port "$calyx" serve 2>"$work/serve.log" &
 pids+=($!)
-floor_port=$(free_port)
 conninfo=$(psql -Atq "$server/bench_requests" -c "SELECT 'host=' || host(inet_server_addr()) || ' port=' || inet_server_port() || ' dbname=bench_requests user=' || current_user")
-"$build/bench/minimal_tenant_server" 127.0.0.1 "$floor_port" 2 "$conninfo" localhost 2>"$work/floor.log" &
+# Two floors: Beast + SOCI (the one the tenancy issue names) and Beast + libpq (stricter: no client library
+# between the server and the wire).
+soci_port=$(free_port)
+"$build/bench/minimal_tenant_server" 127.0.0.1 "$soci_port" 2 "$conninfo" localhost soci 2>"$work/floor-soci.log" &
 pids+=($!)
-wait_port "$calyx_port"
-wait_port "$floor_port"
-for port in "$calyx_port" "$floor_port"; do
+libpq_port=$(free_port)
+"$build/bench/minimal_tenant_server" 127.0.0.1 "$libpq_port" 2 "$conninfo" localhost libpq 2>"$work/floor-libpq.log" &
+pids+=($!)
+for port in "$calyx_port" "$soci_port" "$libpq_port"; do
+  wait_port "$port"
   curl -sS -H "Host: req1.localhost" "http://127.0.0.1:$port/entries" >"$work/first.json"
   grep -q '"title":"entry 50"' "$work/first.json" || { cat "$work/first.json" "$work"/*.log; exit 1; }
 done
 run_wrk() { TENANTS=100 TENANT_PREFIX=req wrk -t2 -c32 -d"${seconds}s" --latency -s bench/rotate_hosts.lua "http://127.0.0.1:$1"; }
 requests() { awk '/requests in/ {print $1}'; }
 p99() { awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } print v }'; }
-# The machine is shared (a VM; wrk, PostgreSQL and the server on two cores): Calyx and the floor take turns,
-# round after round; req/s compare total requests, p99 the mean of the rounds' p99s.
-rounds=${ROUNDS:-3}
-calyx_total=0 floor_total=0 calyx_p99s=() floor_p99s=()
-for round in $(seq "$rounds"); do
-  calyx_out=$(run_wrk "$calyx_port")
-  floor_out=$(run_wrk "$floor_port")
-  echo "-- round $round/$rounds, Calyx"; echo "$calyx_out" | grep -E "Latency|99%|Requests/sec"
-  echo "-- round $round/$rounds, floor"; echo "$floor_out" | grep -E "Latency|99%|Requests/sec"
-  calyx_total=$((calyx_total + $(echo "$calyx_out" | requests))); floor_total=$((floor_total + $(echo "$floor_out" | requests)))
-  calyx_p99s+=("$(echo "$calyx_out" | p99)"); floor_p99s+=("$(echo "$floor_out" | p99)")
-done
 mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.2f", s / NR }'; }
-calyx_p99=$(mean "${calyx_p99s[@]}"); floor_p99=$(mean "${floor_p99s[@]}")
-echo "Calyx $calyx_total requests (p99 ${calyx_p99} ms), floor $floor_total requests (p99 ${floor_p99} ms) in $rounds x ${seconds}s each:" \
-  "$(ratio "$calyx_total" "$floor_total")x the floor's req/s (target >= 0.8), p99 $(ratio "$calyx_p99" "$floor_p99")x (target <= 1.5)"
+# The machine is shared (a VM; wrk, PostgreSQL and the servers on two cores): the servers take turns, round
+# after round; req/s compare total requests, p99 the mean of the rounds' p99s.
+rounds=${ROUNDS:-3}
+declare -A total p99s
+for round in $(seq "$rounds"); do
+  for name in calyx soci libpq; do
+    port_var=${name}_port
+    out=$(run_wrk "${!port_var}")
+    echo "-- round $round/$rounds, $name"; echo "$out" | grep -E "Latency|99%|Requests/sec"
+    total[$name]=$(( ${total[$name]:-0} + $(echo "$out" | requests) ))
+    p99s[$name]="${p99s[$name]:-} $(echo "$out" | p99)"
+  done
+done
+for floor in soci libpq; do
+  calyx_p99=$(mean ${p99s[calyx]}); floor_p99=$(mean ${p99s[$floor]})
+  echo "Calyx ${total[calyx]} requests (p99 ${calyx_p99} ms), $floor floor ${total[$floor]} requests (p99 ${floor_p99} ms)" \
+    "in $rounds x ${seconds}s each: $(ratio "${total[calyx]}" "${total[$floor]}")x the floor's req/s (target >= 0.8)," \
+    "p99 $(ratio "$calyx_p99" "$floor_p99")x (target <= 1.5)"
+done
 fi

@@ -372,7 +372,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // The head in one piece and the body: two buffers, where Beast's serializer hands the kernel several per
     // header field.
-    if (!response_->has_content_length()) response_->content_length(response_->body().size());
+    int code = response_->result_int();
+    bool bodiless = code / 100 == 1 || code == 204 || code == 304;  // such answers never carry a length
+    if (!bodiless && !response_->has_content_length()) response_->content_length(response_->body().size());
     head_ = serialize_head(*response_, request_id_);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response_->body())};
     asio::async_write(stream_, buffers, [self = shared_from_this(), error](beast::error_code ec, std::size_t) {

@@ -235,6 +235,60 @@ TEST_CASE("keep-alive serves several requests on one connection, HEAD without a 
   CHECK(after->body == R"({"status":"ok"})");
 }
 
+TEST_CASE("pipelined requests are answered in order; an idle connection closes after the idle timeout") {
+  TestDatabase database(db::Backend::sqlite);
+  RunningServer running(database);
+  HttpConnection connection(running.port());
+  // Three requests in one packet: all three are in the buffer after the first read.
+  connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: third\r\n\r\n");
+  auto first = connection.read_response();
+  auto second = connection.read_response();
+  auto third = connection.read_response();
+  REQUIRE((first && second && third));
+  CHECK(first->status == 200);
+  CHECK(second->status == 404);
+  CHECK(third->status == 200);
+  CHECK(third->headers["x-request-id"] == "third");
+  CHECK(third->headers["server"] == "Calyx");
+  CHECK(third->headers["content-security-policy"].find("frame-ancestors 'none'") != std::string::npos);
+  // Then nothing: the idle timeout (2 s here) closes the connection, not earlier than the read timeout would.
+  auto idle_since = std::chrono::steady_clock::now();
+  CHECK(connection.closed_by_peer(std::chrono::seconds(5)));
+  CHECK(std::chrono::steady_clock::now() - idle_since >= std::chrono::milliseconds(1500));
+}
+
+TEST_CASE("a handler slower than the read timeout still answers; bodiless statuses carry no length") {
+  TestDatabase database(db::Backend::sqlite);
+  RunningServer running(database, [&](http::Router& router) {
+    router.add(bhttp::verb::get, "/slow", http::Runs::on_worker, [](const http::Request& request, auto&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(900));  // the read timeout is 500 ms
+      return text(request, "late but whole");
+    });
+    router.add(bhttp::verb::get, "/unchanged", http::Runs::on_io_thread, [](const http::Request& request, auto&) {
+      http::Response response{bhttp::status::not_modified, request.version()};
+      response.set(bhttp::field::etag, "\"v1\"");
+      response.set("Content-Security-Policy", "default-src 'none'");
+      return response;
+    });
+  });
+  HttpConnection connection(running.port());
+  connection.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto slow = connection.read_response(std::chrono::seconds(5));
+  REQUIRE(slow);
+  CHECK(slow->body == "late but whole");
+  connection.send("GET /unchanged HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto unchanged = connection.read_response(std::chrono::seconds(5), /*expect_body=*/false);
+  REQUIRE(unchanged);
+  CHECK(unchanged->status == 304);
+  CHECK(unchanged->headers.count("content-length") == 0);
+  CHECK(unchanged->headers["content-security-policy"] == "default-src 'none'");  // the handler's own, not the default
+  connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");  // and the connection is still in step
+  auto after = connection.read_response();
+  REQUIRE(after);
+  CHECK(after->body == R"({"status":"ok"})");
+}
+
 TEST_CASE("a client's request id is kept when safe and replaced when not") {
   TestDatabase database(db::Backend::sqlite);
   RunningServer running(database);
