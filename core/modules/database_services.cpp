@@ -181,8 +181,8 @@ Status DatabaseCallServices::open_call(const calyx_call& call) {
       scope.search_path = *quoted;
     }
     if (!scope_.role.empty()) {
-      if (!db::dialect::is_valid_identifier(scope_.role)) return db::dialect::quote_identifier(scope_.role).error();
-      scope.role = scope_.role;
+      if (auto valid = db::dialect::quote_identifier(scope_.role); !valid) return valid.error();
+      scope.role = scope_.role;  // set_config takes the name itself, unquoted
     }
     if (scope_.row_tenant != 0) scope.row_tenant = std::to_string(scope_.row_tenant);
     PGconn* conn = db::native_postgresql(lease_->session());

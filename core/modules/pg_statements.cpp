@@ -26,18 +26,17 @@ struct Parameters {
   std::vector<int> formats;
 
   explicit Parameters(std::span<const calyx_value> params) {
-    storage.reserve(params.size());
+    storage.reserve(params.size());  // values point into it: it must not reallocate
     for (const calyx_value& v : params) {
       int format = 0;
+      bool null = false;
       switch (v.type) {
         case CALYX_VALUE_INT: storage.push_back(std::to_string(v.as.i)); break;
         case CALYX_VALUE_REAL: storage.push_back(fmt::format("{}", v.as.r)); break;
         case CALYX_VALUE_BLOB: format = 1; [[fallthrough]];
         case CALYX_VALUE_TEXT: storage.emplace_back(v.as.s.data ? std::string(v.as.s.data, v.as.s.len) : std::string()); break;
-        default: storage.emplace_back(); break;
+        default: null = true; storage.emplace_back(); break;
       }
-      bool null = v.type != CALYX_VALUE_INT && v.type != CALYX_VALUE_REAL && v.type != CALYX_VALUE_TEXT &&
-                  v.type != CALYX_VALUE_BLOB;
       values.push_back(null ? nullptr : storage.back().c_str());
       lengths.push_back(static_cast<int>(storage.back().size()));
       formats.push_back(format);
