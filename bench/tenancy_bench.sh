@@ -128,7 +128,7 @@ new_database bench_requests
 "$build/bench/provision_bench" "$server/bench_requests" "$work/v1" req 100 ledger >/dev/null
 calyx_port=$(free_port)
 CALYX_DATABASE_URL=$server/bench_requests CALYX_VAR_DIR=$work/var CALYX_MODULES_DIR=$work/v1 CALYX_LOG_LEVEL=warn \
-  CALYX_HTTP_THREADS=2 CALYX_LISTEN=127.0.0.1:$calyx_port "$calyx" serve 2>"$work/serve.log" &
+  CALYX_HTTP_THREADS=${CALYX_HTTP_THREADS:-2} CALYX_LISTEN=127.0.0.1:$calyx_port "$calyx" serve 2>"$work/serve.log" &
 pids+=($!)
 conninfo=$(psql -Atq "$server/bench_requests" -c "SELECT 'host=' || host(inet_server_addr()) || ' port=' || inet_server_port() || ' dbname=bench_requests user=' || current_user")
 # Two floors: Beast + SOCI (the one the tenancy issue names) and Beast + libpq (stricter: no client library

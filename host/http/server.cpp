@@ -6,16 +6,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <fmt/format.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -120,14 +119,6 @@ constexpr std::pair<std::string_view, std::string_view> kDefaultHeaders[] = {
      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; object-src 'none'; "
      "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
 };
-
-void set_default_headers(Response& response, const std::string& request_id) {
-  response.set(bhttp::field::server, "Calyx");
-  response.set("X-Request-Id", request_id);
-  for (const auto& [field, value] : kDefaultHeaders) {
-    if (response.find(field) == response.end()) response.set(field, value);
-  }
-}
 
 // The status line and header fields of `response` as they go on the wire, with Server, X-Request-Id and the
 // default headers the response lacks (written here rather than inserted as fields: no allocation each).
@@ -363,15 +354,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     response_ = std::make_shared<Response>(std::move(response));
     arm(state_->options.read_timeout);
-    if (response_->chunked()) {
-      set_default_headers(*response_, request_id_);
-      bhttp::async_write(stream_, *response_, [self = shared_from_this(), error](beast::error_code ec, std::size_t) {
-        self->on_write(ec, error);
-      });
-      return;
-    }
-    // The head in one piece and the body: two buffers, where Beast's serializer hands the kernel several per
-    // header field.
+    // The body is whole in memory: it goes with its length, never chunked. The head goes in one piece, where
+    // Beast's serializer hands the kernel several buffers per header field.
+    if (response_->chunked()) response_->chunked(false);
     int code = response_->result_int();
     bool bodiless = code / 100 == 1 || code == 204 || code == 304;  // such answers never carry a length
     if (!bodiless && !response_->has_content_length()) response_->content_length(response_->body().size());
