@@ -107,8 +107,9 @@ bool succeeded(const PGresult* result) {
   return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY;
 }
 
-// The statement's first keyword, lower case, past blanks, comments and opening parentheses.
-std::string first_word(std::string_view sql) {
+// The statement's first keyword, lower case, past blanks, comments and opening parentheses; *end receives where
+// the word ends.
+std::string first_word(std::string_view sql, std::size_t* end = nullptr) {
   std::size_t i = 0;
   while (i < sql.size()) {
     if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
@@ -126,6 +127,7 @@ std::string first_word(std::string_view sql) {
   while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
     word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
   }
+  if (end) *end = std::min(i, sql.size());
   return word;
 }
 
@@ -143,6 +145,23 @@ bool is_transaction_control(std::string_view word) {
          word == "discard";
 }
 
+// SET (other than SET LOCAL, SET TRANSACTION, SET CONSTRAINTS) and RESET change the session, which outlives the
+// call on a pooled connection: SET ROLE or RESET ROLE would undo the tenant's confinement for whoever comes next.
+// The statement's first two keywords.
+std::pair<std::string, std::string> first_words(std::string_view sql) {
+  std::size_t end = 0;
+  std::string word = first_word(sql, &end);
+  return {word, first_word(sql.substr(end))};
+}
+
+bool changes_session(std::string_view sql) {
+  auto [word, next] = first_words(sql);
+  if (word == "reset") return true;
+  return word == "set" && next != "local" && next != "transaction" && next != "constraints";
+}
+
+bool sets_transaction(std::string_view sql) { return first_words(sql) == std::pair<std::string, std::string>{"set", "transaction"}; }
+
 }  // namespace
 
 Result<ResultPtr> CallStatements::run(std::string_view sql, std::span<const calyx_value> params) {
@@ -153,6 +172,11 @@ Result<ResultPtr> CallStatements::run(std::string_view sql, std::span<const caly
         fmt::format("the statement has {} '?' placeholder(s) but {} parameter(s) were given", placeholders, params.size()));
   }
   std::string word = first_word(sql);
+  if (changes_session(sql)) {
+    return Error::invalid_argument(fmt::format(
+        "a module may not change its connection's session with '{}': use SET LOCAL, which lasts as long as the call",
+        word == "set" ? "SET" : "RESET"));
+  }
   if (is_transaction_control(word)) {
     return Error::invalid_argument(fmt::format(
         "a module may not run '{}': the host owns the call's transaction and connection (use the SDK's Transaction "
@@ -223,7 +247,17 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
     ok = ok && accepted == 1;
     if (ok) ++sent;
   };
+  Parameters p(params);
+  int statement_index = -1;
+  auto send_statement = [&] {
+    if (sql.empty()) return;
+    statement_index = sent;
+    sent_one(PQsendQueryParams(conn_, sql.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(), p.formats.data(), 0));
+  };
   if (mode == Mode::open_transaction) sent_one(PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0));
+  // SET TRANSACTION (an isolation level, say) must precede every query of the transaction, the scope's included.
+  bool statement_first = mode == Mode::open_transaction && sets_transaction(sql);
+  if (statement_first) send_statement();
   int prepare_index = sent;
   if (prepare) sent_one(PQsendPrepare(conn_, kScopeStatement, kScopeSql, 4, nullptr));
   if (state) {
@@ -231,8 +265,7 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
   } else if (scoping) {
     sent_one(PQsendQueryParams(conn_, kScopeSql, 4, nullptr, scope_values, nullptr, nullptr, 0));
   }
-  Parameters p(params);
-  if (!sql.empty()) sent_one(PQsendQueryParams(conn_, sql.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(), p.formats.data(), 0));
+  if (!statement_first) send_statement();
   ok = ok && PQpipelineSync(conn_) == 1;
   if (!ok) {
     unusable_ = true;  // part of the pipeline may be on its way: the connection's state is unknown
@@ -267,8 +300,8 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
       return failure(conn_, result.get());
     }
   }
-  if (sql.empty()) return ResultPtr(nullptr, &PQclear);
-  return std::move(results.back());
+  if (statement_index < 0) return ResultPtr(nullptr, &PQclear);
+  return std::move(results[statement_index]);
 }
 
 ResultCursor::ResultCursor(ResultPtr result) : result_(std::move(result)) {

@@ -138,6 +138,18 @@ TEST_CASE("a call's reads run alone until it writes; from then on one transactio
     CHECK(commit.error.find("may not run 'commit'") != std::string::npos);
     CHECK(world.call("GET", "/notes/visit").response.body == "seen 6");
 
+    // Statements that would outlive the call on the pooled connection are refused before they run.
+    for (const char* sql : {"RESET ROLE", "SET search_path TO public", "/* quiet */ set role postgres",
+                            "SET SESSION AUTHORIZATION postgres", "DEALLOCATE ALL", "DISCARD ALL", "PREPARE p AS SELECT 1"}) {
+      auto refused = world.call("POST", "/notes/sql", sql);
+      CHECK_MESSAGE(refused.status == CALYX_INVALID_ARGUMENT, sql);
+      CHECK_MESSAGE(refused.error.find("a module may not") != std::string::npos, sql, ": ", refused.error);
+    }
+    for (const char* sql : {"SET LOCAL statement_timeout = '5s'", "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"}) {
+      auto allowed = world.call("POST", "/notes/sql", sql);
+      CHECK_MESSAGE(allowed.status == CALYX_OK, sql, ": ", allowed.error);
+    }
+
     // Every connection went back to the pool as it was lent: no transaction, the login's role and path.
     auto lease = world.pool->acquire();
     REQUIRE(lease.ok());
