@@ -145,8 +145,6 @@ bool is_transaction_control(std::string_view word) {
          word == "discard";
 }
 
-// SET (other than SET LOCAL, SET TRANSACTION, SET CONSTRAINTS) and RESET change the session, which outlives the
-// call on a pooled connection: SET ROLE or RESET ROLE would undo the tenant's confinement for whoever comes next.
 // The statement's first two keywords.
 std::pair<std::string, std::string> first_words(std::string_view sql) {
   std::size_t end = 0;
@@ -154,13 +152,17 @@ std::pair<std::string, std::string> first_words(std::string_view sql) {
   return {word, first_word(sql.substr(end))};
 }
 
+// SET (other than SET LOCAL, SET TRANSACTION, SET CONSTRAINTS) and RESET change the session, which outlives the
+// call on a pooled connection: SET ROLE or RESET ROLE would undo the tenant's confinement for whoever comes next.
 bool changes_session(std::string_view sql) {
   auto [word, next] = first_words(sql);
   if (word == "reset") return true;
   return word == "set" && next != "local" && next != "transaction" && next != "constraints";
 }
 
-bool sets_transaction(std::string_view sql) { return first_words(sql) == std::pair<std::string, std::string>{"set", "transaction"}; }
+bool sets_transaction(std::string_view sql) {
+  return first_words(sql) == std::pair<std::string, std::string>{"set", "transaction"};
+}
 
 }  // namespace
 

@@ -8,7 +8,9 @@
 // changes anything. Under READ COMMITTED, the isolation every call runs at, this is what the same read would
 // see inside a transaction: each statement takes its own snapshot. A refused statement, a statement that is
 // not a plain query, and a savepoint open the call's transaction (BEGIN + scope + statement, again one round
-// trip); from then on every statement runs in it, and the call commits or rolls back as before.
+// trip); from then on every statement runs in it, and the call commits or rolls back as before. Statements that
+// would end the transaction or change the pooled connection's session (SET, RESET, DISCARD, …) are refused.
+// The scope statement is prepared once per connection.
 // Thread-safety: one instance per call, on that call's thread.
 #pragma once
 
