@@ -43,8 +43,8 @@ for round in $(seq "$rounds"); do
   echo "== round $round/$rounds: minimal Beast server, same bytes from memory (${seconds}s)"
   floor_out=$(wrk -t2 -c64 -d"${seconds}s" --latency "http://127.0.0.1:$floor_port/hello")
   echo "$floor_out" | grep -E "Latency|99%|Requests/sec"
-  calyx_total=$((calyx_total + $(echo "$calyx_out" | awk '/requests in/ {print $1}')))
-  floor_total=$((floor_total + $(echo "$floor_out" | awk '/requests in/ {print $1}')))
+  calyx_total=$((calyx_total + $(echo "$calyx_out" | requests)))
+  floor_total=$((floor_total + $(echo "$floor_out" | requests)))
 done
 echo "== Calyx $calyx_total requests, floor $floor_total requests in $rounds x ${seconds}s each:" \
   "ratio $(awk -v a="$calyx_total" -v b="$floor_total" 'BEGIN {printf "%.2f", a / b}')x (target >= 0.9)"

@@ -1,4 +1,4 @@
-# Shared by the benchmark scripts: free loopback ports and waiting for a server to listen.
+# Shared by the benchmark scripts: free loopback ports, waiting for a server to listen, reading wrk's output.
 free_port() {
   local port
   while :; do
@@ -7,3 +7,5 @@ free_port() {
   done
 }
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; exit 1; }
+# The number of requests a wrk run reports (its output on stdin).
+requests() { awk '/requests in/ {print $1}'; }

@@ -145,7 +145,6 @@ for port in "$calyx_port" "$soci_port" "$libpq_port"; do
   grep -q '"title":"entry 50"' "$work/first.json" || { cat "$work/first.json" "$work"/*.log; exit 1; }
 done
 run_wrk() { TENANTS=100 TENANT_PREFIX=req wrk -t2 -c32 -d"${seconds}s" --latency -s bench/rotate_hosts.lua "http://127.0.0.1:$1"; }
-requests() { awk '/requests in/ {print $1}'; }
 p99() { awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } print v }'; }
 mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.2f", s / NR }'; }
 # The machine is shared (a VM; wrk, PostgreSQL and the servers on two cores): the servers take turns, round

@@ -1,6 +1,8 @@
 // The interface languages and the Brazilian Portuguese catalogue (core/i18n/pt_br.inc).
 #include <calyx/i18n/i18n.hpp>
 
+#include <calyx/text.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -16,21 +18,11 @@ const std::unordered_map<std::string_view, std::string_view>& portuguese() {
   return catalogue;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  return text;
-}
+using text::trim;
 
 // A language tag as one of ours: en, en-US → "en"; pt, pt-BR, pt-PT → "pt-BR"; others → "".
 std::string_view ours(std::string_view tag) {
-  std::string language = lower(tag.substr(0, tag.find('-')));
+  std::string language = text::ascii_lower(tag.substr(0, tag.find('-')));
   if (language == "en") return "en";
   if (language == "pt") return "pt-BR";
   return {};

@@ -4,6 +4,7 @@
 #include "modules/host_api_internal.hpp"
 
 #include <calyx/templates/template.hpp>
+#include <calyx/text.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -96,8 +97,7 @@ int h_request_param(calyx_call* call, calyx_str name, calyx_str* out) {
 }
 
 int h_request_header(calyx_call* call, calyx_str name, calyx_str* out) {
-  std::string lower(sv(name));
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string lower = text::ascii_lower(sv(name));
   for (const auto& [key, value] : call->request.headers) {
     if (key == lower) {
       *out = cs(value);

@@ -139,7 +139,7 @@ bool is_plain_query(std::string_view word) {
 
 // Statements that would end or split the call's transaction (after which a module's statements would run
 // outside the scope the host set for them) or change the pooled connection's own state.
-bool is_transaction_control(std::string_view word) {
+bool owned_by_host(std::string_view word) {
   return word == "begin" || word == "start" || word == "commit" || word == "end" || word == "rollback" ||
          word == "abort" || word == "savepoint" || word == "release" || word == "prepare" || word == "deallocate" ||
          word == "discard";
@@ -154,14 +154,8 @@ std::pair<std::string, std::string> first_words(std::string_view sql) {
 
 // SET (other than SET LOCAL, SET TRANSACTION, SET CONSTRAINTS) and RESET change the session, which outlives the
 // call on a pooled connection: SET ROLE or RESET ROLE would undo the tenant's confinement for whoever comes next.
-bool changes_session(std::string_view sql) {
-  auto [word, next] = first_words(sql);
-  if (word == "reset") return true;
-  return word == "set" && next != "local" && next != "transaction" && next != "constraints";
-}
-
-bool sets_transaction(std::string_view sql) {
-  return first_words(sql) == std::pair<std::string, std::string>{"set", "transaction"};
+bool changes_session(std::string_view word, std::string_view next) {
+  return word == "reset" || (word == "set" && next != "local" && next != "transaction" && next != "constraints");
 }
 
 }  // namespace
@@ -173,13 +167,13 @@ Result<ResultPtr> CallStatements::run(std::string_view sql, std::span<const caly
     return Error::invalid_argument(
         fmt::format("the statement has {} '?' placeholder(s) but {} parameter(s) were given", placeholders, params.size()));
   }
-  std::string word = first_word(sql);
-  if (changes_session(sql)) {
+  auto [word, next] = first_words(sql);
+  if (changes_session(word, next)) {
     return Error::invalid_argument(fmt::format(
         "a module may not change its connection's session with '{}': use SET LOCAL, which lasts as long as the call",
         word == "set" ? "SET" : "RESET"));
   }
-  if (is_transaction_control(word)) {
+  if (owned_by_host(word)) {
     return Error::invalid_argument(fmt::format(
         "a module may not run '{}': the host owns the call's transaction and connection (use the SDK's Transaction "
         "for savepoints)",
@@ -187,12 +181,13 @@ Result<ResultPtr> CallStatements::run(std::string_view sql, std::span<const caly
   }
   if (!transaction_ && is_plain_query(word)) {
     bool writes = false;
-    auto alone = scoped(Mode::read_alone, numbered, params, &writes);
+    auto alone = scoped(Mode::read_alone, numbered, params, false, &writes);
     if (!writes) return alone;
     // It writes after all (a data-modifying WITH, FOR UPDATE, a volatile function): nothing happened; run it in
     // the call's transaction.
   }
-  if (!transaction_) return scoped(Mode::open_transaction, numbered, params, nullptr);
+  // SET TRANSACTION (an isolation level, say) must precede every query of the transaction, the scope's included.
+  if (!transaction_) return scoped(Mode::open_transaction, numbered, params, word == "set" && next == "transaction", nullptr);
 
   Parameters p(params);
   ResultPtr result(PQexecParams(conn_, numbered.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(),
@@ -210,7 +205,7 @@ Result<ResultPtr> CallStatements::run(std::string_view sql, std::span<const caly
 
 Status CallStatements::begin() {
   if (transaction_) return Ok{};
-  auto opened = scoped(Mode::open_transaction, {}, {}, nullptr);
+  auto opened = scoped(Mode::open_transaction, {}, {}, false, nullptr);
   if (!opened) return opened.error();
   return Ok{};
 }
@@ -230,7 +225,7 @@ Status CallStatements::finish(bool commit) {
 }
 
 Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std::span<const calyx_value> params,
-                                         bool* refused_as_write) {
+                                         bool statement_first, bool* refused_as_write) {
   // The scope statement's values; NULL leaves that setting alone.
   auto value = [](const std::string& v) { return v.empty() ? nullptr : v.c_str(); };
   const char* scope_values[4] = {value(scope_.search_path), value(scope_.role), value(scope_.row_tenant),
@@ -257,8 +252,6 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
     sent_one(PQsendQueryParams(conn_, sql.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(), p.formats.data(), 0));
   };
   if (mode == Mode::open_transaction) sent_one(PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0));
-  // SET TRANSACTION (an isolation level, say) must precede every query of the transaction, the scope's included.
-  bool statement_first = mode == Mode::open_transaction && sets_transaction(sql);
   if (statement_first) send_statement();
   int prepare_index = sent;
   if (prepare) sent_one(PQsendPrepare(conn_, kScopeStatement, kScopeSql, 4, nullptr));

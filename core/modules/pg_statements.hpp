@@ -55,10 +55,11 @@ class CallStatements {
 
  private:
   enum class Mode { read_alone, open_transaction };
-  // One pipeline: [BEGIN,] set_config(scope), [statement,] Sync; the statement's result. A statement refused
-  // because the read-only transaction forbids it sets *refused_as_write.
+  // One pipeline: [BEGIN,] scope, [statement,] Sync (the statement before the scope when `statement_first`);
+  // the statement's result. A statement refused because the read-only transaction forbids it sets
+  // *refused_as_write.
   Result<ResultPtr> scoped(Mode mode, const std::string& sql, std::span<const calyx_value> params,
-                           bool* refused_as_write);
+                           bool statement_first, bool* refused_as_write);
 
   PGconn* conn_;
   Scope scope_;

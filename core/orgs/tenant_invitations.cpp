@@ -37,6 +37,14 @@ Result<std::vector<TenantInvitation>> read(soci::session& s, std::int64_t tenant
   return out;
 }
 
+// The pending invitation whose link carries `token`.
+Result<TenantInvitation> by_token(soci::session& s, std::int64_t tenant_id, std::string_view token) {
+  auto found = read(s, tenant_id, "token_hash = :v", accounts::token_digest(token));
+  if (!found) return found.error();
+  if (found->empty()) return Error::not_found("this invitation link is not valid any more (used, replaced, revoked or expired)");
+  return found->front();
+}
+
 }  // namespace
 
 TenantInvitations::TenantInvitations(db::ConnectionPool& host) : host_(host) {}
@@ -110,10 +118,7 @@ Result<TenantInvitation> TenantInvitations::find(std::int64_t tenant_id, std::st
   auto lease = host_.acquire();
   if (!lease) return lease.error();
   try {
-    auto found = read(lease->session(), tenant_id, "token_hash = :v", accounts::token_digest(token));
-    if (!found) return found.error();
-    if (found->empty()) return Error::not_found("this invitation link is not valid any more (used, replaced, revoked or expired)");
-    return found->front();
+    return by_token(lease->session(), tenant_id, token);
   } catch (const std::exception& e) {
     return Error::failed("reading the invitation", e);
   }
@@ -126,10 +131,9 @@ Result<TenantInvitation> TenantInvitations::accept(std::int64_t tenant_id, std::
   try {
     db::Transaction tx(*lease);
     auto& s = lease->session();
-    auto found = read(s, tenant_id, "token_hash = :v", accounts::token_digest(token));
+    auto found = by_token(s, tenant_id, token);
     if (!found) return found.error();
-    if (found->empty()) return Error::not_found("this invitation link is not valid any more (used, replaced, revoked or expired)");
-    auto inv = found->front();
+    auto inv = *found;
     auto address = accounts::normalize_email(email);
     if (!address || *address != inv.email) {
       return Error::denied(fmt::format("this invitation is for {}; sign in with that address to accept it", inv.email));

@@ -1,6 +1,8 @@
 // Theme fields, their validation, inheritance and the stylesheet.
 #include <calyx/themes/theme.hpp>
 
+#include <calyx/text.hpp>
+
 #include <calyx/digest.hpp>
 #include <calyx/templates/template.hpp>
 
@@ -24,17 +26,8 @@ bool has_control_characters(std::string_view text, bool allow_newlines) {
   });
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  return text;
-}
+using text::ascii_lower;
+using text::trim;
 
 // #rgb, #rrggbb or rgb(r, g, b) with 0–255 components; the result as the three components.
 std::optional<std::array<int, 3>> parse_color(std::string_view text) {
@@ -43,7 +36,7 @@ std::optional<std::array<int, 3>> parse_color(std::string_view text) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return -1;
   };
-  std::string value = lower(text);
+  std::string value = ascii_lower(text);
   if (value.starts_with('#') && (value.size() == 4 || value.size() == 7)) {
     std::array<int, 3> rgb{};
     bool short_form = value.size() == 4;
@@ -86,7 +79,7 @@ Result<std::string> check_color(const FieldSpec& spec, std::string_view value) {
   if (!rgb) {
     return Error::invalid_argument(fmt::format("{}: '{}' is not a colour; use #rgb, #rrggbb or rgb(r, g, b)", spec.label, value));
   }
-  std::string text = lower(value);
+  std::string text = ascii_lower(value);
   if (text.starts_with("rgb(")) text = fmt::format("rgb({}, {}, {})", (*rgb)[0], (*rgb)[1], (*rgb)[2]);
   return text;
 }
@@ -125,7 +118,7 @@ Result<std::string> check_url(const FieldSpec& spec, std::string_view value) {
     }
   }
   if (value.starts_with('/') && !value.starts_with("//")) return std::string(value);
-  std::string text = lower(value);
+  std::string text = ascii_lower(value);
   if (text.starts_with("https://") && value.size() > 8 && value[8] != '/') return std::string(value);
   return Error::invalid_argument(
       fmt::format("{}: use an https:// address or a path on this site starting with /", spec.label));
@@ -140,7 +133,7 @@ Result<std::string> check_css(const FieldSpec& spec, std::string_view value) {
   if (value.find('\\') != std::string_view::npos) {
     return Error::invalid_argument(fmt::format("{}: backslash escapes are not allowed", spec.label));
   }
-  std::string text = lower(value);
+  std::string text = ascii_lower(value);
   std::string bare;  // without comments
   for (std::size_t i = 0; i < text.size();) {
     if (text.compare(i, 2, "/*") == 0) {
@@ -186,7 +179,7 @@ Result<std::string> check_email(const FieldSpec& spec, std::string_view value) {
             value.find('.', at) != std::string_view::npos && value.back() != '.' &&
             std::none_of(value.begin(), value.end(), [](unsigned char c) { return std::isspace(c) || c == '<' || c == '>' || c == '"'; });
   if (!ok) return Error::invalid_argument(fmt::format("{}: '{}' is not an email address", spec.label, value));
-  return lower(value);
+  return ascii_lower(value);
 }
 
 const std::vector<FieldSpec> kFields = {
@@ -282,7 +275,7 @@ Result<std::string> validate(std::string_view field, std::string_view raw) {
     case Kind::js:
       // Served as its own file with a JavaScript type; "</script" can end nothing there, but keep it out so a
       // copy pasted into a page by hand cannot either.
-      if (lower(value).find("</script") != std::string::npos) {
+      if (ascii_lower(value).find("</script") != std::string::npos) {
         return Error::invalid_argument(fmt::format("{}: '</script' is not allowed", spec->label));
       }
       return std::string(value);

@@ -6,6 +6,7 @@
 
 #include <calyx/i18n/i18n.hpp>
 #include <calyx/templates/template.hpp>
+#include <calyx/text.hpp>
 
 #include <fmt/format.h>
 
@@ -492,8 +493,7 @@ std::optional<std::vector<FormPart>> multipart_parts(const http::Request& reques
     while (!headers.empty()) {
       auto line_end = headers.find("\r\n");
       std::string_view line = headers.substr(0, line_end);
-      std::string lower(line);
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::string lower = text::ascii_lower(line);
       auto quoted = [&](std::string_view key) -> std::string {
         auto found = lower.find(std::string(key) + "=\"");
         if (found == std::string::npos) return {};

@@ -7,6 +7,7 @@
 #include <calyx/modules/dispatch.hpp>
 #include <calyx/orgs/memberships.hpp>
 #include <calyx/templates/template.hpp>
+#include <calyx/text.hpp>
 
 #include <fmt/format.h>
 
@@ -26,8 +27,7 @@ namespace {
 std::string with_csrf(std::string html, const Visitor& visitor) {
   if (!visitor.session) return html;
   std::string field = R"(<input type="hidden" name="_csrf" value=")" + visitor.session->csrf_token + R"(">)";
-  std::string lower(html.size(), '\0');
-  std::transform(html.begin(), html.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string lower = text::ascii_lower(html);
   std::string out;
   std::size_t cursor = 0;
   for (std::size_t at = lower.find("<form"); at != std::string::npos; at = lower.find("<form", at + 5)) {
@@ -347,8 +347,7 @@ http::Response TenantFront::run_module(const http::Request& request, const tenan
   view.query = question == std::string_view::npos ? "" : std::string(target.substr(question + 1));
   view.body = request.body();
   for (const auto& field : request) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string name = text::ascii_lower(field.name_string());
     if (name == "x-calyx-locale") continue;  // the host's word, below, not the client's
     view.headers.emplace_back(std::move(name), std::string(field.value()));
   }
