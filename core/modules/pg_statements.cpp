@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <iterator>
+#include <list>
+#include <unordered_map>
+#include <utility>
 
 #include <cctype>
 #include <cstdlib>
@@ -55,9 +58,57 @@ constexpr const char* kScopeSql =
     "CASE WHEN $3::text IS NULL THEN NULL ELSE set_config('calyx.tenant_id', $3, true) END, "
     "CASE WHEN $4::text IS NULL THEN NULL ELSE set_config('transaction_read_only', $4, true) END";
 
+// The module statements prepared on one connection, for reads that run alone: by scope and text, at most
+// kPreparedPerConnection, the least recently used retired first. A prepared statement keeps its plan while
+// the connection serves the same scope again (PostgreSQL re-plans a statement run under another search_path,
+// so the scope is part of the key).
+class PreparedStatements {
+ public:
+  // The name `key` is prepared under (and now the most recently used), or null.
+  const std::string* find(const std::string& key) {
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) return nullptr;
+    order_.splice(order_.begin(), order_, it->second);
+    return &it->second->second;
+  }
+  // A fresh name for a statement about to be prepared; if the cache is full, its least recently used
+  // statement is retired now, so the connection never holds more than the bound.
+  std::string reserve() {
+    if (order_.size() >= kPreparedPerConnection) forget(order_.back().first, true);
+    return fmt::format("calyx_m{}", ++named_);
+  }
+  // `name` is prepared for `key`.
+  void add(const std::string& key, std::string name) {
+    order_.emplace_front(key, std::move(name));
+    by_key_[key] = order_.begin();
+  }
+  // Stops using `key`'s statement; when `deallocate`, its name waits to be deallocated on the server.
+  void forget(const std::string& key, bool deallocate) {
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) return;
+    if (deallocate) retired_.push_back(std::move(it->second->second));
+    order_.erase(it->second);
+    by_key_.erase(it);
+  }
+  std::vector<std::string> take_retired() { return std::exchange(retired_, {}); }
+  // The session is new (a reset): nothing is prepared on the server any more.
+  void clear() {
+    order_.clear();
+    by_key_.clear();
+    retired_.clear();
+  }
+
+ private:
+  std::list<std::pair<std::string, std::string>> order_;  // (key, name), most recently used first
+  std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> by_key_;
+  std::vector<std::string> retired_;
+  unsigned long long named_ = 0;
+};
+
 // What Calyx keeps per libpq connection, as the connection's instance data (freed with it).
 struct ConnectionState {
   bool scope_prepared = false;
+  PreparedStatements statements;
 };
 
 int on_connection_event(PGEventId event, void* info, void*) {
@@ -66,7 +117,10 @@ int on_connection_event(PGEventId event, void* info, void*) {
     delete static_cast<ConnectionState*>(PQinstanceData(conn, on_connection_event));
   } else if (event == PGEVT_CONNRESET) {
     PGconn* conn = static_cast<PGEventConnReset*>(info)->conn;
-    if (auto* state = static_cast<ConnectionState*>(PQinstanceData(conn, on_connection_event))) state->scope_prepared = false;
+    if (auto* state = static_cast<ConnectionState*>(PQinstanceData(conn, on_connection_event))) {
+      state->scope_prepared = false;
+      state->statements.clear();
+    }
   }
   return 1;
 }
@@ -225,14 +279,31 @@ Status CallStatements::finish(bool commit) {
 }
 
 Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std::span<const calyx_value> params,
-                                         bool statement_first, bool* refused_as_write) {
+                                         bool statement_first, bool* refused_as_write, bool may_retry) {
   // The scope statement's values; NULL leaves that setting alone.
   auto value = [](const std::string& v) { return v.empty() ? nullptr : v.c_str(); };
   const char* scope_values[4] = {value(scope_.search_path), value(scope_.role), value(scope_.row_tenant),
                                  mode == Mode::read_alone ? "on" : nullptr};
   bool scoping = std::any_of(std::begin(scope_values), std::end(scope_values), [](const char* v) { return v != nullptr; });
   ConnectionState* state = scoping ? connection_state(conn_) : nullptr;
-  bool prepare = state && !state->scope_prepared;
+  bool prepare_scope = state && !state->scope_prepared;
+
+  // A read that runs alone runs as a statement prepared on this connection for this scope (its plan is kept);
+  // statements retired from that cache are deallocated first, in a segment of their own, outside any
+  // transaction, so that nothing that becomes of them touches the call.
+  std::string key, name;
+  bool prepare_statement = false;
+  std::vector<std::string> retired;
+  if (state && mode == Mode::read_alone && !sql.empty()) {
+    key = scope_.search_path + '\0' + scope_.role + '\0' + sql;
+    if (const std::string* known = state->statements.find(key)) {
+      name = *known;
+    } else {
+      name = state->statements.reserve();
+      prepare_statement = true;
+    }
+    retired = state->statements.take_retired();
+  }
 
   if (PQenterPipelineMode(conn_) != 1) {
     unusable_ = true;
@@ -244,17 +315,32 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
     ok = ok && accepted == 1;
     if (ok) ++sent;
   };
+  for (const std::string& old : retired) {
+    sent_one(PQsendQueryParams(conn_, ("DEALLOCATE " + old).c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
+  }
+  if (!retired.empty()) ok = ok && PQpipelineSync(conn_) == 1;
+  int first_of_call = sent;
   Parameters p(params);
   int statement_index = -1;
+  int statement_prepare_index = -1;
   auto send_statement = [&] {
     if (sql.empty()) return;
+    if (prepare_statement) {
+      statement_prepare_index = sent;
+      sent_one(PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+    }
     statement_index = sent;
-    sent_one(PQsendQueryParams(conn_, sql.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(), p.formats.data(), 0));
+    if (!name.empty()) {
+      sent_one(PQsendQueryPrepared(conn_, name.c_str(), p.count(), p.values.data(), p.lengths.data(), p.formats.data(), 0));
+    } else {
+      sent_one(PQsendQueryParams(conn_, sql.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(), p.formats.data(), 0));
+    }
   };
   if (mode == Mode::open_transaction) sent_one(PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0));
   if (statement_first) send_statement();
-  int prepare_index = sent;
-  if (prepare) sent_one(PQsendPrepare(conn_, kScopeStatement, kScopeSql, 4, nullptr));
+  int scope_prepare_index = prepare_scope ? sent : -1;
+  if (prepare_scope) sent_one(PQsendPrepare(conn_, kScopeStatement, kScopeSql, 4, nullptr));
+  int scope_index = scoping ? sent : -1;
   if (state) {
     sent_one(PQsendQueryPrepared(conn_, kScopeStatement, 4, scope_values, nullptr, nullptr, 0));
   } else if (scoping) {
@@ -269,9 +355,16 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
     return error;
   }
 
-  // One result per statement, each followed by a null, then the Sync's.
+  // One result per statement, each followed by a null; a Sync's result after each segment.
   std::vector<ResultPtr> results;
+  auto read_sync = [&] {
+    ResultPtr sync(PQgetResult(conn_), &PQclear);
+    if (sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC) return true;
+    unusable_ = true;
+    return false;
+  };
   for (int i = 0; i < sent; ++i) {
+    if (i == first_of_call && i > 0 && !read_sync()) return failure(conn_, nullptr);
     results.emplace_back(PQgetResult(conn_), &PQclear);
     if (!results.back()) {  // the connection is gone
       unusable_ = true;
@@ -279,21 +372,37 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
     }
     while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
   }
-  ResultPtr sync(PQgetResult(conn_), &PQclear);
-  if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(conn_) != 1) {
+  if (!read_sync() || PQexitPipelineMode(conn_) != 1) {
     unusable_ = true;
-    return failure(conn_, sync.get());
+    return failure(conn_, nullptr);
   }
-  if (mode == Mode::open_transaction && PQresultStatus(results.front().get()) == PGRES_COMMAND_OK) transaction_ = true;
-  if (prepare && PQresultStatus(results[prepare_index].get()) == PGRES_COMMAND_OK) state->scope_prepared = true;
-  // The first failure explains the rest (statements after it in the pipeline were skipped).
-  for (auto& result : results) {
-    if (!succeeded(result.get())) {
-      // Someone dropped the prepared scope (DEALLOCATE is refused to modules): prepare it again next time.
-      if (state && sqlstate(result.get()) == "26000") state->scope_prepared = false;
-      if (refused_as_write) *refused_as_write = sqlstate(result.get()) == kReadOnlyTransaction;
-      return failure(conn_, result.get());
+  if (mode == Mode::open_transaction && PQresultStatus(results[first_of_call].get()) == PGRES_COMMAND_OK) transaction_ = true;
+  if (prepare_scope && PQresultStatus(results[scope_prepare_index].get()) == PGRES_COMMAND_OK) state->scope_prepared = true;
+  if (prepare_statement && PQresultStatus(results[statement_prepare_index].get()) == PGRES_COMMAND_OK) {
+    state->statements.add(key, name);
+  }
+  // The first failure explains the rest (statements after it in the pipeline were skipped). The retired
+  // statements' results do not concern the call.
+  for (int i = first_of_call; i < sent; ++i) {
+    const PGresult* result = results[i].get();
+    if (succeeded(result)) continue;
+    std::string_view code = sqlstate(result);
+    // A prepared statement is gone (DEALLOCATE is refused to modules, but the session may have been reset) or
+    // its plan no longer fits the table (a migration changed the columns of a `SELECT *`): prepare it again.
+    // A read that runs alone changed nothing, so it runs again.
+    bool stale = false;
+    if (state && i == scope_index && code == "26000") {
+      // Someone deallocated everything (the session was reset or discarded): the statements are gone too.
+      state->scope_prepared = false;
+      state->statements.clear();
+      stale = true;
+    } else if (i == statement_index && !prepare_statement && !name.empty() && (code == "26000" || code == "0A000")) {
+      state->statements.forget(key, code == "0A000");
+      stale = true;
     }
+    if (stale && may_retry && mode == Mode::read_alone) return scoped(mode, sql, params, statement_first, refused_as_write, false);
+    if (refused_as_write) *refused_as_write = code == kReadOnlyTransaction;
+    return failure(conn_, result);
   }
   if (statement_index < 0) return ResultPtr(nullptr, &PQclear);
   return std::move(results[statement_index]);

@@ -10,7 +10,8 @@
 // not a plain query, and a savepoint open the call's transaction (BEGIN + scope + statement, again one round
 // trip); from then on every statement runs in it, and the call commits or rolls back as before. Statements that
 // would end the transaction or change the pooled connection's session (SET, RESET, DISCARD, …) are refused.
-// The scope statement is prepared once per connection.
+// The scope statement is prepared once per connection; so is each read that runs alone, per scope (up to
+// kPreparedPerConnection per connection, least recently used out first), so PostgreSQL keeps its plan.
 // Thread-safety: one instance per call, on that call's thread.
 #pragma once
 
@@ -33,6 +34,9 @@ struct Scope {
   std::string role;         // a role name, unquoted
   std::string row_tenant;   // calyx.tenant_id for shared tables, e.g. "42"
 };
+
+// How many module statements one connection keeps prepared (each costs the server a few kilobytes).
+inline constexpr std::size_t kPreparedPerConnection = 256;
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
@@ -59,7 +63,7 @@ class CallStatements {
   // the statement's result. A statement refused because the read-only transaction forbids it sets
   // *refused_as_write.
   Result<ResultPtr> scoped(Mode mode, const std::string& sql, std::span<const calyx_value> params,
-                           bool statement_first, bool* refused_as_write);
+                           bool statement_first, bool* refused_as_write, bool may_retry = true);
 
   PGconn* conn_;
   Scope scope_;

@@ -2,6 +2,7 @@
 // transaction per call (rolled back when the handler fails), savepoints, errors mapped to statuses,
 // settings, hooks, templates, and on PostgreSQL schema scoping.
 #include "cli/host_migrations.hpp"
+#include "modules/pg_statements.hpp"
 #include "support/fixture_modules.hpp"
 #include "support/test_database.hpp"
 
@@ -18,8 +19,10 @@ namespace {
 
 // A database with the host's migrations, the notes module migrated into `schema`, and a registry.
 struct ModuleWorld {
-  explicit ModuleWorld(TestDatabase& database, std::string schema_name = "") : schema(std::move(schema_name)) {
-    pool = database.open_pool();
+  explicit ModuleWorld(TestDatabase& database, std::string schema_name = "",
+                       db::PoolOptions options = TestDatabase::quick_options())
+      : schema(std::move(schema_name)) {
+    pool = database.open_pool(options);
     auto files = calyx_host_migration_files();
     REQUIRE(migrations::Migrator(*pool, migrations::Scope{}).apply(migrations::parse_migration_files(files).value()).ok());
     modules::ModuleLoader loader(modules::host_api());
@@ -202,4 +205,64 @@ TEST_CASE("on PostgreSQL a schema scope confines a module's SQL to that schema")
   std::string path;
   lease->session() << "SHOW search_path", soci::into(path);
   CHECK(path.find("tenant_") == std::string::npos);
+}
+
+TEST_CASE("on PostgreSQL a read that runs alone is prepared once per connection and scope, and kept valid") {
+  if (!testing::postgres_admin_url()) return;
+  TestDatabase database(db::Backend::postgresql);
+  auto one_connection = TestDatabase::quick_options();
+  one_connection.size = 1;
+  ModuleWorld world(database, "tenant_a", one_connection);
+  world.migrate("tenant_b");
+  REQUIRE(world.call("POST", "/notes", "body=for+a", 1, "tenant_a").status == CALYX_OK);
+  REQUIRE(world.call("POST", "/notes", "body=for+b", 2, "tenant_b").status == CALYX_OK);
+  // The module statements prepared on the pool's one connection, and how often each one's plan was reused.
+  auto prepared = [&] {
+    auto lease = world.pool->acquire();
+    REQUIRE(lease.ok());
+    long long statements = 0, generic = 0;
+    lease->session() << "SELECT count(*), coalesce(sum(generic_plans), 0) FROM pg_prepared_statements "
+                        "WHERE name LIKE 'calyx\\_m%'",
+        soci::into(statements), soci::into(generic);
+    return std::pair{statements, generic};
+  };
+
+  // Interleaved tenants on one connection: each read prepared once for its scope, its plan reused.
+  for (int i = 0; i < 3; ++i) {
+    auto a = world.call("GET", "/notes", "", 1, "tenant_a").response.body;
+    auto b = world.call("GET", "/notes", "", 2, "tenant_b").response.body;
+    CHECK((a.find("for a") != std::string::npos && a.find("for b") == std::string::npos));
+    CHECK((b.find("for b") != std::string::npos && b.find("for a") == std::string::npos));
+  }
+  CHECK(prepared() == std::pair{2LL, 6LL});
+
+  // A migration changes what `SELECT *` returns: the statement is prepared again, the read still answers.
+  CHECK(world.call("GET", "/notes/columns", "", 1, "tenant_a").response.body == "id,body,score,rating");
+  {
+    auto lease = world.pool->acquire();
+    lease->session() << "ALTER TABLE tenant_a.notes ADD COLUMN extra TEXT";
+  }
+  auto columns = world.call("GET", "/notes/columns", "", 1, "tenant_a");
+  CHECK_MESSAGE(columns.status == CALYX_OK, columns.error);
+  CHECK(columns.response.body == "id,body,score,rating,extra");
+  CHECK(prepared().first == 3);  // the outdated statement was deallocated
+
+  // Statements deallocated behind the host's back (a reset session) are prepared again.
+  {
+    auto lease = world.pool->acquire();
+    lease->session() << "DEALLOCATE ALL";
+  }
+  auto again = world.call("GET", "/notes", "", 1, "tenant_a");
+  CHECK_MESSAGE(again.status == CALYX_OK, again.error);
+  CHECK(again.response.body.find("for a") != std::string::npos);
+  CHECK(prepared().first == 1);
+
+  // Past the bound, the least recently used statements are deallocated.
+  for (std::size_t i = 0; i < modules::pg::kPreparedPerConnection + 20; ++i) {
+    auto ran = world.call("POST", "/notes/sql", "SELECT " + std::to_string(i), 1, "tenant_a");
+    REQUIRE_MESSAGE(ran.status == CALYX_OK, ran.error);
+  }
+  CHECK(prepared().first == static_cast<long long>(modules::pg::kPreparedPerConnection));
+  CHECK(world.call("GET", "/notes", "", 2, "tenant_b").response.body.find("for b") != std::string::npos);
+  CHECK(prepared().first == static_cast<long long>(modules::pg::kPreparedPerConnection));
 }
