@@ -187,7 +187,7 @@ Status DatabaseCallServices::open_call(const calyx_call& call) {
     if (scope_.row_tenant != 0) scope.row_tenant = std::to_string(scope_.row_tenant);
     PGconn* conn = db::native_postgresql(lease_->session());
     if (!conn) return Error::internal("not an open PostgreSQL session");
-    postgresql_ = std::make_unique<pg::CallStatements>(conn, std::move(scope));
+    postgresql_ = std::make_unique<pg::CallStatements>(conn, std::move(scope), scope_.pool->options().prepared_statements);
     return Ok{};
   }
   if (!scope_.schema.empty() || !scope_.role.empty()) return Error::invalid_argument("schemas and roles need PostgreSQL");

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <list>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include <cctype>
@@ -59,11 +60,27 @@ constexpr const char* kScopeSql =
     "CASE WHEN $4::text IS NULL THEN NULL ELSE set_config('transaction_read_only', $4, true) END";
 
 // The module statements prepared on one connection, for reads that run alone: by scope and text, at most
-// kPreparedPerConnection, the least recently used retired first. A prepared statement keeps its plan while
+// `limit` (the pool's prepared_statements), the least recently used retired first. A prepared statement keeps its plan while
 // the connection serves the same scope again (PostgreSQL re-plans a statement run under another search_path,
-// so the scope is part of the key).
+// so the scope is part of the key). A statement is prepared the second time it runs within the last `limit`
+// lone reads: texts that run once (values written into the SQL) never enter the cache,
+// and when a connection's working set outgrows the cache, reads run unprepared as if there were none.
 class PreparedStatements {
  public:
+  // Whether `key` ran recently (and now it did).
+  bool seen_before(const std::string& key, std::size_t limit) {
+    std::size_t hash = std::hash<std::string>{}(key);
+    if (seen_.contains(hash)) return true;
+    if (recent_.size() < limit) {
+      recent_.push_back(hash);
+    } else {
+      seen_.erase(recent_[oldest_]);
+      recent_[oldest_] = hash;
+      oldest_ = (oldest_ + 1) % recent_.size();
+    }
+    seen_.insert(hash);
+    return false;
+  }
   // The name `key` is prepared under (and now the most recently used), or null.
   const std::string* find(const std::string& key) {
     auto it = by_key_.find(key);
@@ -73,8 +90,8 @@ class PreparedStatements {
   }
   // A fresh name for a statement about to be prepared; if the cache is full, its least recently used
   // statement is retired now, so the connection never holds more than the bound.
-  std::string reserve() {
-    if (order_.size() >= kPreparedPerConnection) forget(order_.back().first, true);
+  std::string reserve(std::size_t limit) {
+    while (!order_.empty() && order_.size() >= limit) forget(order_.back().first, true);
     return fmt::format("calyx_m{}", ++named_);
   }
   // `name` is prepared for `key`.
@@ -103,6 +120,9 @@ class PreparedStatements {
   std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> by_key_;
   std::vector<std::string> retired_;
   unsigned long long named_ = 0;
+  std::unordered_set<std::size_t> seen_;  // hashes of the keys in recent_
+  std::vector<std::size_t> recent_;        // the last keys that ran, a ring; oldest_ is next to go
+  std::size_t oldest_ = 0;
 };
 
 // What Calyx keeps per libpq connection, as the connection's instance data (freed with it).
@@ -294,12 +314,12 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
   std::string key, name;
   bool prepare_statement = false;
   std::vector<std::string> retired;
-  if (state && mode == Mode::read_alone && !sql.empty()) {
+  if (state && mode == Mode::read_alone && !sql.empty() && prepared_limit_ > 0) {
     key = scope_.search_path + '\0' + scope_.role + '\0' + sql;
     if (const std::string* known = state->statements.find(key)) {
       name = *known;
-    } else {
-      name = state->statements.reserve();
+    } else if (state->statements.seen_before(key, prepared_limit_)) {
+      name = state->statements.reserve(prepared_limit_);
       prepare_statement = true;
     }
     retired = state->statements.take_retired();

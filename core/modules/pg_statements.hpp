@@ -10,8 +10,9 @@
 // not a plain query, and a savepoint open the call's transaction (BEGIN + scope + statement, again one round
 // trip); from then on every statement runs in it, and the call commits or rolls back as before. Statements that
 // would end the transaction or change the pooled connection's session (SET, RESET, DISCARD, …) are refused.
-// The scope statement is prepared once per connection; so is each read that runs alone, per scope (up to
-// kPreparedPerConnection per connection, least recently used out first), so PostgreSQL keeps its plan.
+// The scope statement is prepared once per connection; so is a read that runs alone the second time it runs
+// on a connection in the same scope (up to the pool's `prepared_statements` per connection, least recently used
+// out first), so PostgreSQL keeps its plan.
 // Thread-safety: one instance per call, on that call's thread.
 #pragma once
 
@@ -35,14 +36,13 @@ struct Scope {
   std::string row_tenant;   // calyx.tenant_id for shared tables, e.g. "42"
 };
 
-// How many module statements one connection keeps prepared (each costs the server a few kilobytes).
-inline constexpr std::size_t kPreparedPerConnection = 256;
-
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 class CallStatements {
  public:
-  CallStatements(PGconn* conn, Scope scope) : conn_(conn), scope_(std::move(scope)) {}
+  // `prepared_limit`: how many reads that run alone the connection keeps prepared (0: none).
+  CallStatements(PGconn* conn, Scope scope, std::size_t prepared_limit)
+      : conn_(conn), scope_(std::move(scope)), prepared_limit_(prepared_limit) {}
 
   // Runs `sql` (with `?` placeholders) with `params`; the result holds its rows (or the affected count).
   Result<ResultPtr> run(std::string_view sql, std::span<const calyx_value> params);
@@ -67,6 +67,7 @@ class CallStatements {
 
   PGconn* conn_;
   Scope scope_;
+  std::size_t prepared_limit_;
   bool transaction_ = false;
   bool unusable_ = false;  // a pipeline failed half-way: the connection must not be reused
 };

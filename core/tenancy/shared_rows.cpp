@@ -375,24 +375,27 @@ Result<std::string> ensure_role_sql(const std::string& role) {
                      *quoted);
 }
 
-Result<std::string> grant_schema_sql(const std::string& schema, const std::string& role) {
+Result<std::string> grant_schema_sql(const std::string& schema, const std::string& role, bool created) {
   auto quoted_schema = db::dialect::quote_identifier(schema);
   auto quoted_role = db::dialect::quote_identifier(role);
   if (!quoted_schema) return quoted_schema.error();
   if (!quoted_role) return quoted_role.error();
   // The ledger exists before the default privileges are set, so it is the one table the role never gets; every
-  // table and sequence the host's migrations create later is granted as it is created.
+  // table and sequence the host's migrations create later is granted as it is created. A schema that existed
+  // before may hold tables already: they are granted now, the ledger (whoever made it) revoked.
+  std::string existing = created ? std::string()
+                                 : fmt::format("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {0} TO {1};\n"
+                                               "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {0} TO {1};\n"
+                                               "REVOKE ALL ON {0}.calyx_schema_migrations FROM {1};\n",
+                                               *quoted_schema, *quoted_role);
   return fmt::format("CREATE TABLE IF NOT EXISTS {0}.calyx_schema_migrations (component TEXT NOT NULL, "
                      "version BIGINT NOT NULL, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL, "
                      "duration_ms BIGINT NOT NULL, PRIMARY KEY (component, version));\n"
-                     "REVOKE ALL ON {0}.calyx_schema_migrations FROM {1};\n"
                      "GRANT USAGE ON SCHEMA {0} TO {1};\n"
-                     "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {0} TO {1};\n"
-                     "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {0} TO {1};\n"
-                     "REVOKE ALL ON {0}.calyx_schema_migrations FROM {1};\n"
+                     "{2}"
                      "ALTER DEFAULT PRIVILEGES IN SCHEMA {0} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {1};\n"
                      "ALTER DEFAULT PRIVILEGES IN SCHEMA {0} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {1};\n",
-                     *quoted_schema, *quoted_role);
+                     *quoted_schema, *quoted_role, existing);
 }
 
 Status drop_role(db::Lease& lease, const std::string& role) {

@@ -48,8 +48,9 @@ Result<std::string> ensure_role_sql(const std::string& role);
 
 // Usage of `schema` and read/write on its tables and sequences — those there now and, through default
 // privileges, those the host's migrations create later — except the migration ledger. No CREATE: schema
-// changes come through migrations, run as the host.
-Result<std::string> grant_schema_sql(const std::string& schema, const std::string& role);
+// changes come through migrations, run as the host. `created` says the schema was created empty in the same
+// transaction: there are no tables or sequences yet to grant.
+Result<std::string> grant_schema_sql(const std::string& schema, const std::string& role, bool created);
 
 // Revokes what the role holds in this database and drops it (a purged tenant).
 Status drop_role(db::Lease& lease, const std::string& role);

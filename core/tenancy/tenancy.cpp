@@ -361,12 +361,17 @@ Status Tenancy::prepare_schema(db::Lease& lease, const std::string& schema, bool
   auto quoted = db::dialect::quote_identifier(schema);
   if (!quoted) return quoted.error();
   std::string role = roles::role_for(host_.url().database, schema);
+  bool created = options_.create_schemas && !shared;  // here, empty, in this transaction
   auto ensure = roles::ensure_role_sql(role);
-  auto grant = roles::grant_schema_sql(schema, role);
+  auto grant = roles::grant_schema_sql(schema, role, created);
   if (!ensure) return ensure.error();
   if (!grant) return grant.error();
   std::string script;
-  if (options_.create_schemas || shared) script = (shared ? "CREATE SCHEMA IF NOT EXISTS " : "CREATE SCHEMA ") + *quoted + ";\n";
+  if (created) {
+    script = "CREATE SCHEMA " + *quoted + ";\n";
+  } else if (shared) {
+    script = "CREATE SCHEMA IF NOT EXISTS " + *quoted + ";\n";
+  }
   script += *ensure + *grant;  // one round trip
   if (auto ok = db::dialect::execute_script(lease.session(), lease.backend(), script); !ok) {
     return Error::failed(fmt::format("step 'schema': {} (creating schemas and roles needs a database user with CREATE "

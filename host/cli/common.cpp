@@ -28,6 +28,7 @@ Result<std::unique_ptr<db::ConnectionPool>> open_pool(const config::Settings& se
   db::PoolOptions options;
   options.size = settings.db_pool_size;
   options.acquire_timeout = settings.db_pool_timeout;
+  options.prepared_statements = settings.db_prepared_statements;
   return db::ConnectionPool::open(settings.database, options);
 }
 

@@ -29,7 +29,7 @@ const std::vector<std::string_view> kVariables = {
     "CALYX_DB_POOL_TIMEOUT_MS", "CALYX_MAX_HEADER_BYTES", "CALYX_MAX_BODY_BYTES",
     "CALYX_READ_TIMEOUT_MS", "CALYX_IDLE_TIMEOUT_MS",    "CALYX_SHUTDOWN_TIMEOUT_MS",
     "CALYX_CONFIG_FILE",   "CALYX_DEFAULT_TENANT",       "CALYX_INLINE_HANDLERS",
-    "CALYX_SMTP_URL",      "CALYX_SECURE_COOKIES",
+    "CALYX_SMTP_URL",      "CALYX_SECURE_COOKIES",       "CALYX_DB_PREPARED_STATEMENTS",
 };
 
 constexpr std::size_t kMinSecretKeyLength = 32;
@@ -339,6 +339,8 @@ Result<Settings> load(const Lookup& env, const std::string& config_file) {
   steps.push_back(read_number(source, "CALYX_WORKER_THREADS", 0, 1024, [&](auto v) { s.worker_threads = unsigned(v); }));
   steps.push_back(read_number(source, "CALYX_INLINE_HANDLERS", 0, 256, [&](auto v) { s.inline_handlers = int(v); }));
   steps.push_back(read_number(source, "CALYX_DB_POOL_SIZE", 1, 1024, [&](auto v) { s.db_pool_size = v; }));
+  steps.push_back(read_number(source, "CALYX_DB_PREPARED_STATEMENTS", 0, 65536,
+                              [&](auto v) { s.db_prepared_statements = v; }));
   steps.push_back(read_number(source, "CALYX_DB_POOL_TIMEOUT_MS", 1, 600000,
                               [&](auto v) { s.db_pool_timeout = std::chrono::milliseconds(v); }));
   steps.push_back(read_number(source, "CALYX_MAX_HEADER_BYTES", 1024, 1024 * 1024, [&](auto v) { s.max_header_bytes = v; }));

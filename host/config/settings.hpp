@@ -44,6 +44,7 @@ struct Settings {
   int inline_handlers = -1;                             // CALYX_INLINE_HANDLERS (-1: I/O threads - 1)
   std::size_t db_pool_size = 8;                         // CALYX_DB_POOL_SIZE
   std::chrono::milliseconds db_pool_timeout{5000};      // CALYX_DB_POOL_TIMEOUT_MS
+  std::size_t db_prepared_statements = 256;             // CALYX_DB_PREPARED_STATEMENTS
   std::size_t max_header_bytes = 16 * 1024;             // CALYX_MAX_HEADER_BYTES
   std::size_t max_body_bytes = 8 * 1024 * 1024;         // CALYX_MAX_BODY_BYTES
   std::chrono::milliseconds read_timeout{30000};        // CALYX_READ_TIMEOUT_MS: a whole request must arrive

@@ -2,7 +2,6 @@
 // transaction per call (rolled back when the handler fails), savepoints, errors mapped to statuses,
 // settings, hooks, templates, and on PostgreSQL schema scoping.
 #include "cli/host_migrations.hpp"
-#include "modules/pg_statements.hpp"
 #include "support/fixture_modules.hpp"
 #include "support/test_database.hpp"
 
@@ -207,11 +206,12 @@ TEST_CASE("on PostgreSQL a schema scope confines a module's SQL to that schema")
   CHECK(path.find("tenant_") == std::string::npos);
 }
 
-TEST_CASE("on PostgreSQL a read that runs alone is prepared once per connection and scope, and kept valid") {
+TEST_CASE("on PostgreSQL a read that runs alone again is prepared for its connection and scope, and kept valid") {
   if (!testing::postgres_admin_url()) return;
   TestDatabase database(db::Backend::postgresql);
   auto one_connection = TestDatabase::quick_options();
   one_connection.size = 1;
+  one_connection.prepared_statements = 16;
   ModuleWorld world(database, "tenant_a", one_connection);
   world.migrate("tenant_b");
   REQUIRE(world.call("POST", "/notes", "body=for+a", 1, "tenant_a").status == CALYX_OK);
@@ -227,17 +227,22 @@ TEST_CASE("on PostgreSQL a read that runs alone is prepared once per connection 
     return std::pair{statements, generic};
   };
 
-  // Interleaved tenants on one connection: each read prepared once for its scope, its plan reused.
-  for (int i = 0; i < 3; ++i) {
+  // Interleaved tenants on one connection: each read prepared for its scope the second time it runs, its plan
+  // reused from then on.
+  for (int i = 0; i < 4; ++i) {
     auto a = world.call("GET", "/notes", "", 1, "tenant_a").response.body;
     auto b = world.call("GET", "/notes", "", 2, "tenant_b").response.body;
     CHECK((a.find("for a") != std::string::npos && a.find("for b") == std::string::npos));
     CHECK((b.find("for b") != std::string::npos && b.find("for a") == std::string::npos));
   }
   CHECK(prepared() == std::pair{2LL, 6LL});
+  // A text that runs once (a value written into the SQL) is not prepared.
+  for (int i = 0; i < 3; ++i) CHECK(world.call("POST", "/notes/sql", "SELECT " + std::to_string(i), 1, "tenant_a").status == CALYX_OK);
+  CHECK(prepared().first == 2);
 
   // A migration changes what `SELECT *` returns: the statement is prepared again, the read still answers.
-  CHECK(world.call("GET", "/notes/columns", "", 1, "tenant_a").response.body == "id,body,score,rating");
+  for (int i = 0; i < 2; ++i) CHECK(world.call("GET", "/notes/columns", "", 1, "tenant_a").response.body == "id,body,score,rating");
+  CHECK(prepared().first == 3);
   {
     auto lease = world.pool->acquire();
     lease->session() << "ALTER TABLE tenant_a.notes ADD COLUMN extra TEXT";
@@ -245,7 +250,7 @@ TEST_CASE("on PostgreSQL a read that runs alone is prepared once per connection 
   auto columns = world.call("GET", "/notes/columns", "", 1, "tenant_a");
   CHECK_MESSAGE(columns.status == CALYX_OK, columns.error);
   CHECK(columns.response.body == "id,body,score,rating,extra");
-  CHECK(prepared().first == 3);  // the outdated statement was deallocated
+  CHECK(prepared().first == 3);  // the outdated statement was deallocated, its successor prepared
 
   // Statements deallocated behind the host's back (a reset session) are prepared again.
   {
@@ -258,11 +263,23 @@ TEST_CASE("on PostgreSQL a read that runs alone is prepared once per connection 
   CHECK(prepared().first == 1);
 
   // Past the bound, the least recently used statements are deallocated.
-  for (std::size_t i = 0; i < modules::pg::kPreparedPerConnection + 20; ++i) {
-    auto ran = world.call("POST", "/notes/sql", "SELECT " + std::to_string(i), 1, "tenant_a");
-    REQUIRE_MESSAGE(ran.status == CALYX_OK, ran.error);
+  for (int i = 0; i < 20; ++i) {
+    for (int twice = 0; twice < 2; ++twice) {
+      auto ran = world.call("POST", "/notes/sql", "SELECT " + std::to_string(i), 1, "tenant_a");
+      REQUIRE_MESSAGE(ran.status == CALYX_OK, ran.error);
+    }
   }
-  CHECK(prepared().first == static_cast<long long>(modules::pg::kPreparedPerConnection));
-  CHECK(world.call("GET", "/notes", "", 2, "tenant_b").response.body.find("for b") != std::string::npos);
-  CHECK(prepared().first == static_cast<long long>(modules::pg::kPreparedPerConnection));
+  CHECK(prepared().first == 16);
+  for (int i = 0; i < 2; ++i) CHECK(world.call("GET", "/notes", "", 2, "tenant_b").response.body.find("for b") != std::string::npos);
+  CHECK(prepared().first == 16);
+
+  // With the bound at 0 nothing is prepared.
+  auto unprepared = one_connection;
+  unprepared.prepared_statements = 0;
+  ModuleWorld plain(database, "tenant_a", unprepared);
+  for (int i = 0; i < 3; ++i) CHECK(plain.call("GET", "/notes", "", 1, "tenant_a").response.body.find("for a") != std::string::npos);
+  auto lease = plain.pool->acquire();
+  long long statements = -1;
+  lease->session() << "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'calyx\\_m%'", soci::into(statements);
+  CHECK(statements == 0);
 }

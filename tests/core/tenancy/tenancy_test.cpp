@@ -1,6 +1,7 @@
 // Tenants on both backends: names, creation all-or-nothing, status changes, domains, module subscriptions
 // with their migrations, set-up and hooks, and where each tenant's data lives.
 #include "support/tenancy_world.hpp"
+#include "tenancy/shared_rows.hpp"
 
 #include <calyx/migrations/migrator.hpp>
 #include <calyx/modules/dispatch.hpp>
@@ -66,6 +67,43 @@ TEST_CASE("a tenant is created with its domains and its own data location") {
     REQUIRE(listed.ok());
     CHECK(listed->size() == 1);
   });
+}
+
+TEST_CASE("on PostgreSQL the tenant's role gets its schema's tables but never the migration ledger") {
+  if (!testing::postgres_admin_url()) return;
+  TestDatabase database(db::Backend::postgresql);
+  TenancyWorld world(database);
+  auto privileges = [&](const std::string& schema, const std::string& relation, const std::string& kind) {
+    std::string role = tenancy::roles::role_for(world.pool->url().database, schema);
+    std::string qualified = "\"" + schema + "\"." + relation;
+    auto lease = world.pool->acquire();
+    int allowed = 0;
+    lease->session() << (kind == "sequence" ? "SELECT has_sequence_privilege(:r, :q, 'USAGE')::int"
+                                            : "SELECT has_table_privilege(:r, :q, 'SELECT')::int"),
+        soci::use(role), soci::use(qualified), soci::into(allowed);
+    return allowed == 1;
+  };
+  // A schema Calyx creates: tables the migrations add are granted, the ledger is not.
+  auto fresh = world.create("fresh");
+  REQUIRE(world.tenants->enable_module("fresh", "blog").ok());
+  CHECK(privileges(fresh.data_location, "blog_posts", "table"));
+  CHECK(privileges(fresh.data_location, "blog_posts_id_seq", "sequence"));
+  CHECK_FALSE(privileges(fresh.data_location, "calyx_schema_migrations", "table"));
+
+  // A schema the operator made beforehand (CALYX_CREATE_TENANT_SCHEMAS=false), with a table already in it.
+  world.options.create_schemas = false;
+  world.tenants = std::make_unique<tenancy::Tenancy>(*world.pool, world.options, *world.registry);
+  std::string schema = world.options.schema_prefix + "made";
+  {
+    auto lease = world.pool->acquire();
+    lease->session() << "CREATE SCHEMA \"" + schema + "\"";
+    lease->session() << "CREATE TABLE \"" + schema + "\".kept (id BIGSERIAL PRIMARY KEY)";
+  }
+  auto made = world.create("made");
+  REQUIRE(made.data_location == schema);
+  CHECK(privileges(schema, "kept", "table"));
+  CHECK(privileges(schema, "kept_id_seq", "sequence"));
+  CHECK_FALSE(privileges(schema, "calyx_schema_migrations", "table"));
 }
 
 TEST_CASE("creating a tenant refuses bad input and conflicts, and leaves nothing behind") {

@@ -127,6 +127,7 @@ TEST_CASE("numeric limits") {
                         {"CALYX_WORKER_THREADS", "16"},
                         {"CALYX_DB_POOL_SIZE", "12"},
                         {"CALYX_DB_POOL_TIMEOUT_MS", "250"},
+                        {"CALYX_DB_PREPARED_STATEMENTS", "0"},
                         {"CALYX_MAX_HEADER_BYTES", "8192"},
                         {"CALYX_MAX_BODY_BYTES", "1048576"},
                         {"CALYX_READ_TIMEOUT_MS", "1500"},
@@ -136,6 +137,8 @@ TEST_CASE("numeric limits") {
   CHECK(s.worker_threads == 16);
   CHECK(s.db_pool_size == 12);
   CHECK(s.db_pool_timeout == std::chrono::milliseconds(250));
+  CHECK(s.db_prepared_statements == 0);
+  CHECK(load_ok({}).db_prepared_statements == 256);
   CHECK(s.max_header_bytes == 8192);
   CHECK(s.max_body_bytes == 1048576);
   CHECK(s.read_timeout == std::chrono::milliseconds(1500));
@@ -145,6 +148,7 @@ TEST_CASE("numeric limits") {
   refused("CALYX_WORKER_THREADS", "-1", "is not a whole number");
   refused("CALYX_DB_POOL_SIZE", "0", "out of range");
   refused("CALYX_DB_POOL_TIMEOUT_MS", "0", "out of range");
+  refused("CALYX_DB_PREPARED_STATEMENTS", "70000", "out of range");
   refused("CALYX_MAX_HEADER_BYTES", "10", "out of range");
   refused("CALYX_MAX_BODY_BYTES", "1e6", "is not a whole number");
   refused("CALYX_READ_TIMEOUT_MS", "5", "out of range");

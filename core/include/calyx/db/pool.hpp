@@ -27,6 +27,8 @@ struct PoolOptions {
   std::chrono::milliseconds acquire_timeout{5000};           // how long acquire() waits for a free one
   std::chrono::milliseconds validate_after_idle{1000};       // ping a connection idle longer than this
   std::chrono::milliseconds sqlite_busy_timeout{5000};       // SQLite: wait this long for a lock
+  std::size_t prepared_statements = 256;                     // PostgreSQL: module reads each connection keeps
+                                                             // prepared (0: none)
 };
 
 class ConnectionPool;
