@@ -7,6 +7,7 @@
 
 #include <calyx/clock.hpp>
 #include <calyx/i18n/i18n.hpp>
+#include <calyx/text.hpp>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -67,10 +68,8 @@ Result<UserStatus> parse_user_status(std::string_view text) {
 }
 
 Result<std::string> normalize_email(std::string_view email) {
-  while (!email.empty() && std::isspace(static_cast<unsigned char>(email.front()))) email.remove_prefix(1);
-  while (!email.empty() && std::isspace(static_cast<unsigned char>(email.back()))) email.remove_suffix(1);
-  std::string out(email);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  email = text::trim(email);
+  std::string out = text::ascii_lower(email);
   auto at = out.find('@');
   bool ok = out.size() <= 254 && at != std::string::npos && at > 0 && out.find('@', at + 1) == std::string::npos &&
             out.find('.', at) != std::string::npos && out.back() != '.' && out[at + 1] != '.';

@@ -10,6 +10,7 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 
 namespace calyx::db::dialect {
@@ -182,6 +183,41 @@ std::string positional_to_named(std::string_view sql, std::size_t& count) {
 
 std::string positional_to_numbered(std::string_view sql, std::size_t& count) {
   return rewrite_placeholders(sql, count, "$");
+}
+
+namespace {
+
+// The keyword at the start of `sql` past blanks, comments and opening parentheses; *end receives where it ends.
+std::string first_word(std::string_view sql, std::size_t* end) {
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      i = sql.find('\n', i);
+    } else if (sql.substr(i, 2) == "/*") {
+      i = sql.find("*/", i);
+      if (i != std::string_view::npos) i += 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
+  }
+  *end = std::min(i, sql.size());
+  return word;
+}
+
+}  // namespace
+
+Keywords leading_keywords(std::string_view sql) {
+  std::size_t end = 0;
+  Keywords keywords;
+  keywords.first = first_word(sql, &end);
+  keywords.second = first_word(sql.substr(end), &end);
+  return keywords;
 }
 
 }  // namespace calyx::db::dialect

@@ -41,6 +41,7 @@ int authorize(void* data, int action, const char* first, const char* second, con
   switch (action) {
     case SQLITE_ATTACH:
     case SQLITE_DETACH:
+    case SQLITE_TRANSACTION:  // BEGIN, COMMIT, ROLLBACK: the call's transaction is the host's
       return SQLITE_DENY;
     case SQLITE_READ:
     case SQLITE_UPDATE:
@@ -77,7 +78,7 @@ int authorize(void* data, int action, const char* first, const char* second, con
     case SQLITE_DROP_VTABLE:
       return SQLITE_DENY;  // schema changes belong in the module's migrations
     default:
-      return SQLITE_OK;  // temporary objects, transactions, functions, recursive reads
+      return SQLITE_OK;  // temporary objects, savepoints (inside the call's transaction), functions, recursive reads
   }
 }
 

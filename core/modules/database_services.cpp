@@ -14,6 +14,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <deque>
 
@@ -139,6 +140,29 @@ class SociRowCursor : public RowCursor {
   std::string error_;
 };
 
+// Statements that would end or split the call's transaction (after which a module's statements would run
+// outside the scope the host set for them) or change the pooled connection's session for later calls (SET
+// ROLE or RESET ROLE would undo the tenant's confinement for whoever comes next): refused before they run, on
+// both databases. SET LOCAL, SET TRANSACTION and SET CONSTRAINTS last as long as the call and are allowed.
+Status check_module_statement(const db::dialect::Keywords& keywords) {
+  const std::string& word = keywords.first;
+  if (word == "reset" || (word == "set" && keywords.second != "local" && keywords.second != "transaction" &&
+                          keywords.second != "constraints")) {
+    return Error::invalid_argument(fmt::format(
+        "a module may not change its connection's session with '{}': use SET LOCAL, which lasts as long as the call",
+        word == "set" ? "SET" : "RESET"));
+  }
+  static constexpr std::string_view kHostOwned[] = {"begin",   "start",   "commit",     "end",     "rollback", "abort",
+                                                    "savepoint", "release", "prepare", "deallocate", "discard"};
+  if (std::find(std::begin(kHostOwned), std::end(kHostOwned), word) != std::end(kHostOwned)) {
+    return Error::invalid_argument(fmt::format(
+        "a module may not run '{}': the host owns the call's transaction and connection (use the SDK's Transaction "
+        "for savepoints)",
+        word));
+  }
+  return Ok{};
+}
+
 // Non-GET HTTP calls and every non-HTTP call may write: on SQLite they take the write lock up front.
 bool may_write(const calyx_call& call) {
   return call.kind != CallKind::http || (call.request.method != "GET" && call.request.method != "HEAD");
@@ -207,6 +231,7 @@ Status DatabaseCallServices::finish(bool success) {
     if (postgresql_->broken()) lease_->discard();
     postgresql_.reset();
   } else {
+    db::release_sqlite_module_call(lease_->session());  // the authorizer refuses COMMIT and ROLLBACK
     try {
       lease_->session() << (success ? "COMMIT" : "ROLLBACK");
     } catch (const soci::soci_error& e) {
@@ -217,7 +242,6 @@ Status DatabaseCallServices::finish(bool success) {
         lease_->discard();
       }
     }
-    db::release_sqlite_module_call(lease_->session());
   }
   lease_.reset();
   savepoints_ = 0;
@@ -226,10 +250,12 @@ Status DatabaseCallServices::finish(bool success) {
 
 Result<std::int64_t> DatabaseCallServices::db_execute(calyx_call& call, std::string_view sql,
                                                       std::span<const calyx_value> params) {
+  auto keywords = db::dialect::leading_keywords(sql);
+  if (auto allowed = check_module_statement(keywords); !allowed) return allowed.error();
   auto lease = connection(call);
   if (!lease) return lease.error();
   if (postgresql_) {
-    auto result = postgresql_->run(sql, params);
+    auto result = postgresql_->run(sql, params, keywords);
     if (!result) return result.error();
     const char* affected = *result ? PQcmdTuples(result->get()) : "";
     return std::int64_t{std::strtoll(affected, nullptr, 10)};
@@ -251,10 +277,12 @@ Result<std::int64_t> DatabaseCallServices::db_execute(calyx_call& call, std::str
 
 Result<std::unique_ptr<RowCursor>> DatabaseCallServices::db_query(calyx_call& call, std::string_view sql,
                                                                   std::span<const calyx_value> params) {
+  auto keywords = db::dialect::leading_keywords(sql);
+  if (auto allowed = check_module_statement(keywords); !allowed) return allowed.error();
   auto lease = connection(call);
   if (!lease) return lease.error();
   if (postgresql_) {
-    auto result = postgresql_->run(sql, params);
+    auto result = postgresql_->run(sql, params, keywords);
     if (!result) return result.error();
     return std::unique_ptr<RowCursor>(std::make_unique<pg::ResultCursor>(std::move(*result)));
   }

@@ -13,7 +13,6 @@
 #include <unordered_set>
 #include <utility>
 
-#include <cctype>
 #include <cstdlib>
 #include <vector>
 
@@ -181,78 +180,23 @@ bool succeeded(const PGresult* result) {
   return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY;
 }
 
-// The statement's first keyword, lower case, past blanks, comments and opening parentheses; *end receives where
-// the word ends.
-std::string first_word(std::string_view sql, std::size_t* end = nullptr) {
-  std::size_t i = 0;
-  while (i < sql.size()) {
-    if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
-      ++i;
-    } else if (sql.substr(i, 2) == "--") {
-      i = sql.find('\n', i);
-    } else if (sql.substr(i, 2) == "/*") {
-      i = sql.find("*/", i);
-      if (i != std::string_view::npos) i += 2;
-    } else {
-      break;
-    }
-  }
-  std::string word;
-  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
-    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
-  }
-  if (end) *end = std::min(i, sql.size());
-  return word;
-}
-
 // A statement that may run on its own, read-only: a plain query. Anything else (SET, LOCK, writes, DDL) runs
 // inside the call's transaction, where its effect lasts as long as the call.
 bool is_plain_query(std::string_view word) {
   return word == "select" || word == "with" || word == "values" || word == "table";
 }
 
-// Statements that would end or split the call's transaction (after which a module's statements would run
-// outside the scope the host set for them) or change the pooled connection's own state.
-bool owned_by_host(std::string_view word) {
-  return word == "begin" || word == "start" || word == "commit" || word == "end" || word == "rollback" ||
-         word == "abort" || word == "savepoint" || word == "release" || word == "prepare" || word == "deallocate" ||
-         word == "discard";
-}
-
-// The statement's first two keywords.
-std::pair<std::string, std::string> first_words(std::string_view sql) {
-  std::size_t end = 0;
-  std::string word = first_word(sql, &end);
-  return {word, first_word(sql.substr(end))};
-}
-
-// SET (other than SET LOCAL, SET TRANSACTION, SET CONSTRAINTS) and RESET change the session, which outlives the
-// call on a pooled connection: SET ROLE or RESET ROLE would undo the tenant's confinement for whoever comes next.
-bool changes_session(std::string_view word, std::string_view next) {
-  return word == "reset" || (word == "set" && next != "local" && next != "transaction" && next != "constraints");
-}
-
 }  // namespace
 
-Result<ResultPtr> CallStatements::run(std::string_view sql, std::span<const calyx_value> params) {
+Result<ResultPtr> CallStatements::run(std::string_view sql, std::span<const calyx_value> params,
+                                      const db::dialect::Keywords& keywords) {
   std::size_t placeholders = 0;
   std::string numbered = db::dialect::positional_to_numbered(sql, placeholders);
   if (placeholders != params.size()) {
     return Error::invalid_argument(
         fmt::format("the statement has {} '?' placeholder(s) but {} parameter(s) were given", placeholders, params.size()));
   }
-  auto [word, next] = first_words(sql);
-  if (changes_session(word, next)) {
-    return Error::invalid_argument(fmt::format(
-        "a module may not change its connection's session with '{}': use SET LOCAL, which lasts as long as the call",
-        word == "set" ? "SET" : "RESET"));
-  }
-  if (owned_by_host(word)) {
-    return Error::invalid_argument(fmt::format(
-        "a module may not run '{}': the host owns the call's transaction and connection (use the SDK's Transaction "
-        "for savepoints)",
-        word));
-  }
+  const std::string& word = keywords.first;
   if (!transaction_ && is_plain_query(word)) {
     bool writes = false;
     auto alone = scoped(Mode::read_alone, numbered, params, false, &writes);
@@ -261,7 +205,7 @@ Result<ResultPtr> CallStatements::run(std::string_view sql, std::span<const caly
     // the call's transaction.
   }
   // SET TRANSACTION (an isolation level, say) must precede every query of the transaction, the scope's included.
-  if (!transaction_) return scoped(Mode::open_transaction, numbered, params, word == "set" && next == "transaction", nullptr);
+  if (!transaction_) return scoped(Mode::open_transaction, numbered, params, word == "set" && keywords.second == "transaction", nullptr);
 
   Parameters p(params);
   ResultPtr result(PQexecParams(conn_, numbered.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(),

@@ -9,13 +9,15 @@
 // see inside a transaction: each statement takes its own snapshot. A refused statement, a statement that is
 // not a plain query, and a savepoint open the call's transaction (BEGIN + scope + statement, again one round
 // trip); from then on every statement runs in it, and the call commits or rolls back as before. Statements that
-// would end the transaction or change the pooled connection's session (SET, RESET, DISCARD, …) are refused.
+// would end the transaction or change the pooled connection's session are refused before they get here
+// (DatabaseCallServices); one that ends the transaction anyway (through a function) is caught after it.
 // The scope statement is prepared once per connection; so is a read that runs alone the second time it runs
 // on a connection in the same scope (up to the pool's `prepared_statements` per connection, least recently used
 // out first), so PostgreSQL keeps its plan.
 // Thread-safety: one instance per call, on that call's thread.
 #pragma once
 
+#include <calyx/db/dialect.hpp>
 #include <calyx/modules/call.hpp>
 #include <calyx/result.hpp>
 
@@ -44,8 +46,9 @@ class CallStatements {
   CallStatements(PGconn* conn, Scope scope, std::size_t prepared_limit)
       : conn_(conn), scope_(std::move(scope)), prepared_limit_(prepared_limit) {}
 
-  // Runs `sql` (with `?` placeholders) with `params`; the result holds its rows (or the affected count).
-  Result<ResultPtr> run(std::string_view sql, std::span<const calyx_value> params);
+  // Runs `sql` (with `?` placeholders, beginning with `keywords`) with `params`; the result holds its rows (or
+  // the affected count). The caller has refused what a module may not run (DatabaseCallServices).
+  Result<ResultPtr> run(std::string_view sql, std::span<const calyx_value> params, const db::dialect::Keywords& keywords);
   // Opens the call's transaction if it is not open yet (a savepoint needs one).
   Status begin();
   // Runs a statement without parameters inside the open transaction (savepoints).

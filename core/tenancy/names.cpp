@@ -1,5 +1,6 @@
 // Slug and domain validation.
 #include <calyx/tenancy/names.hpp>
+#include <calyx/text.hpp>
 
 #include <fmt/format.h>
 
@@ -33,10 +34,8 @@ Status validate_slug(std::string_view slug, const std::vector<std::string>& rese
 }
 
 Result<std::string> normalize_domain(std::string_view host) {
-  std::string name(host);
-  if (!name.empty() && name.front() == '[') return Error::invalid_argument("a tenant domain cannot be an IP address");
-  if (auto colon = name.rfind(':'); colon != std::string::npos) name.erase(colon);
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (host.starts_with('[')) return Error::invalid_argument("a tenant domain cannot be an IP address");
+  std::string name = text::ascii_lower(host.substr(0, host.rfind(':')));
   if (!name.empty() && name.back() == '.') name.pop_back();
   bool valid = !name.empty() && name.size() <= 253;
   std::size_t start = 0;

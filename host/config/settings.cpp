@@ -3,6 +3,7 @@
 #include "config/settings.hpp"
 
 #include <calyx/db/dialect.hpp>
+#include <calyx/text.hpp>
 
 #include <fmt/format.h>
 #include <sodium.h>
@@ -34,16 +35,10 @@ const std::vector<std::string_view> kVariables = {
 
 constexpr std::size_t kMinSecretKeyLength = 32;
 
-std::string trim(std::string_view s) {
-  auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
+std::string trim(std::string_view s) { return std::string(text::trim(s)); }
 
 Result<bool> parse_bool(std::string_view text) {
-  std::string value = trim(text);
-  std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string value = text::ascii_lower(text::trim(text));
   if (value == "true" || value == "1" || value == "yes" || value == "on") return true;
   if (value == "false" || value == "0" || value == "no" || value == "off") return false;
   return Error::invalid_argument(fmt::format("'{}' is not a boolean (use true or false)", text));

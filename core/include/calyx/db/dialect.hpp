@@ -57,4 +57,11 @@ std::string positional_to_named(std::string_view sql, std::size_t& count);
 // The same, to PostgreSQL's numbered placeholders `$1`, `$2`, … (for statements sent through libpq).
 std::string positional_to_numbered(std::string_view sql, std::size_t& count);
 
+// A statement's first two keywords, lower case, past blanks, comments and opening parentheses:
+// {"set", "local"} for "SET LOCAL …", {"select", ""} for "(SELECT 1)".
+struct Keywords {
+  std::string first, second;
+};
+Keywords leading_keywords(std::string_view sql);
+
 }  // namespace calyx::db::dialect

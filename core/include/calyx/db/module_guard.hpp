@@ -2,7 +2,8 @@
 // with the call's tenant (the shared-mode views filter on it) and an authorizer refuses what would let a
 // module's SQL reach past its tenant: ATTACH/DETACH (other tenants' files), the host's own tables (every
 // `calyx_*` table, including the rows behind shared-mode views, unless read through such a view), schema
-// changes (they belong in migrations) and pragmas other than the read-only schema ones.
+// changes (they belong in migrations), pragmas other than the read-only schema ones, and BEGIN/COMMIT/ROLLBACK
+// (the call's transaction is the host's: lift the authorizer before ending it).
 // PostgreSQL gets the same confinement from a role and row-level security (see core/tenancy/shared_rows).
 // Thread-safety: works on the one session it is given.
 #pragma once
