@@ -18,7 +18,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -76,9 +75,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<PGconn, decltype(&PQfinish)> floor_conn(nullptr, &PQfinish);
   if (floor_url && floor_sql) {
     floor = floor_statements(floor_sql);
-    if (static_cast<int>(floor.size()) < count) return std::fprintf(stderr, "%s: fewer than %d tenants\n", floor_sql, count), 1;
+    if (static_cast<int>(floor.size()) < count) {
+      return std::fprintf(stderr, "%s: fewer than %d tenants\n", floor_sql, count), 1;
+    }
     floor_conn.reset(PQconnectdb(floor_url));
-    if (PQstatus(floor_conn.get()) != CONNECTION_OK) return std::fprintf(stderr, "floor: %s", PQerrorMessage(floor_conn.get())), 1;
+    if (PQstatus(floor_conn.get()) != CONNECTION_OK) {
+      return std::fprintf(stderr, "floor: %s", PQerrorMessage(floor_conn.get())), 1;
+    }
   }
 
   double calyx_ms = 0, floor_ms = 0;

@@ -59,11 +59,11 @@ constexpr const char* kScopeSql =
     "CASE WHEN $4::text IS NULL THEN NULL ELSE set_config('transaction_read_only', $4, true) END";
 
 // The module statements prepared on one connection, for reads that run alone: by scope and text, at most
-// `limit` (the pool's prepared_statements), the least recently used retired first. A prepared statement keeps its plan while
-// the connection serves the same scope again (PostgreSQL re-plans a statement run under another search_path,
-// so the scope is part of the key). A statement is prepared the second time it runs within the last `limit`
-// lone reads: texts that run once (values written into the SQL) never enter the cache,
-// and when a connection's working set outgrows the cache, reads run unprepared as if there were none.
+// `limit` (the pool's prepared_statements), the least recently used retired first. A prepared statement keeps
+// its plan while the connection serves the same scope again (PostgreSQL re-plans a statement run under another
+// search_path, so the scope is part of the key). A statement is prepared the second time it runs within the
+// last `limit` lone reads: texts that run once (values written into the SQL) never enter the cache, and when a
+// connection's working set outgrows the cache, reads run unprepared as if there were none.
 class PreparedStatements {
  public:
   // Whether `key` ran recently (and now it did).
@@ -295,9 +295,11 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
     }
     statement_index = sent;
     if (!name.empty()) {
-      sent_one(PQsendQueryPrepared(conn_, name.c_str(), p.count(), p.values.data(), p.lengths.data(), p.formats.data(), 0));
+      sent_one(PQsendQueryPrepared(conn_, name.c_str(), p.count(), p.values.data(), p.lengths.data(),
+                                   p.formats.data(), 0));
     } else {
-      sent_one(PQsendQueryParams(conn_, sql.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(), p.formats.data(), 0));
+      sent_one(PQsendQueryParams(conn_, sql.c_str(), p.count(), nullptr, p.values.data(), p.lengths.data(),
+                                 p.formats.data(), 0));
     }
   };
   if (mode == Mode::open_transaction) sent_one(PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0));
@@ -364,7 +366,9 @@ Result<ResultPtr> CallStatements::scoped(Mode mode, const std::string& sql, std:
       state->statements.forget(key, code == "0A000");
       stale = true;
     }
-    if (stale && may_retry && mode == Mode::read_alone) return scoped(mode, sql, params, statement_first, refused_as_write, false);
+    if (stale && may_retry && mode == Mode::read_alone) {
+      return scoped(mode, sql, params, statement_first, refused_as_write, false);
+    }
     if (refused_as_write) *refused_as_write = code == kReadOnlyTransaction;
     return failure(conn_, result);
   }

@@ -48,7 +48,8 @@ class CallStatements {
 
   // Runs `sql` (with `?` placeholders, beginning with `keywords`) with `params`; the result holds its rows (or
   // the affected count). The caller has refused what a module may not run (DatabaseCallServices).
-  Result<ResultPtr> run(std::string_view sql, std::span<const calyx_value> params, const db::dialect::Keywords& keywords);
+  Result<ResultPtr> run(std::string_view sql, std::span<const calyx_value> params,
+                        const db::dialect::Keywords& keywords);
   // Opens the call's transaction if it is not open yet (a savepoint needs one).
   Status begin();
   // Runs a statement without parameters inside the open transaction (savepoints).

@@ -37,11 +37,11 @@ constexpr std::size_t kMinSecretKeyLength = 32;
 
 std::string trim(std::string_view s) { return std::string(text::trim(s)); }
 
-Result<bool> parse_bool(std::string_view text) {
-  std::string value = text::ascii_lower(text::trim(text));
+Result<bool> parse_bool(std::string_view raw) {
+  std::string value = text::ascii_lower(text::trim(raw));
   if (value == "true" || value == "1" || value == "yes" || value == "on") return true;
   if (value == "false" || value == "0" || value == "no" || value == "off") return false;
-  return Error::invalid_argument(fmt::format("'{}' is not a boolean (use true or false)", text));
+  return Error::invalid_argument(fmt::format("'{}' is not a boolean (use true or false)", raw));
 }
 
 Result<unsigned long long> parse_number(std::string_view text, unsigned long long min, unsigned long long max) {
