@@ -212,7 +212,7 @@ http::Response SessionPages::invitation(const http::Request& request, const http
   bool post = request.method() == http::bhttp::verb::post;
   std::string token = post ? form_field(request.body(), "token").value_or("") : query_field(request, "token");
   auto invitation = services_.orgs->invitation(token);
-  if (!invitation) return error_page(request, status::forbidden, "Invitation not valid", invitation.error().message(), &tenant);
+  if (!invitation) return error_page(request, status_for(invitation.error()), "Invitation not valid", invitation.error().message(), &tenant);
   if (!visitor.session) {
     return redirect(request, "/sign-in?next=/invitation%3Ftoken%3D" + token);
   }
@@ -228,7 +228,7 @@ http::Response SessionPages::invitation(const http::Request& request, const http
     std::string action = form_field(request.body(), "action").value_or("");
     if (action == "accept") {
       auto accepted = services_.orgs->accept(token, user.id, user.email);
-      if (!accepted) return error_page(request, status::forbidden, "Invitation not accepted", accepted.error().message(), &tenant);
+      if (!accepted) return error_page(request, status_for(accepted.error()), "Invitation not accepted", accepted.error().message(), &tenant);
       services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.accepted",
                               invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
       return http::make_response(request, status::ok,

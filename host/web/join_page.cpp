@@ -19,7 +19,7 @@ http::Response SessionPages::join(const http::Request& request, const http::Requ
   bool posted = request.method() == http::bhttp::verb::post;
   std::string token = posted ? form_field(request.body(), "token").value_or("") : query_field(request, "token");
   auto invitation = services_.invitations->find(tenant.id, token);
-  if (!invitation) return error_page(request, status::forbidden, "Invitation not valid", invitation.error().message(), &tenant);
+  if (!invitation) return error_page(request, status_for(invitation.error()), "Invitation not valid", invitation.error().message(), &tenant);
   std::string title = fmt::format("{} {}", tr("Join"), tenant.name);
   std::string intro = fmt::format(R"(<p class="mb-4">{}</p>)",
                                   escape_html(fmt::format("{} {} ({}).", tr("You are invited to join this workspace as"),
@@ -36,7 +36,7 @@ http::Response SessionPages::join(const http::Request& request, const http::Requ
     // Signed in: the session's CSRF check has already run for a POST.
     if (posted) {
       auto accepted = services_.invitations->accept(tenant.id, token, visitor.session->user.id, visitor.session->user.email);
-      if (!accepted) return error_page(request, status::forbidden, "Invitation not accepted", accepted.error().message(), &tenant);
+      if (!accepted) return error_page(request, status_for(accepted.error()), "Invitation not accepted", accepted.error().message(), &tenant);
       audit(visitor.session->user.id);
       return redirect(request, "/");
     }
@@ -74,7 +74,7 @@ http::Response SessionPages::join(const http::Request& request, const http::Requ
                      "/join", fields, "Create my account", status::unprocessable_entity);
   }
   auto accepted = services_.invitations->accept(tenant.id, token, user->id, user->email);
-  if (!accepted) return error_page(request, status::forbidden, "Invitation not accepted", accepted.error().message(), &tenant);
+  if (!accepted) return error_page(request, status_for(accepted.error()), "Invitation not accepted", accepted.error().message(), &tenant);
   audit(user->id);
   auto session = services_.accounts.sign_in({user->email, password, context.remote_address,
                                              std::string(request[http::bhttp::field::user_agent]), tenant.id});

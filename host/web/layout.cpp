@@ -288,6 +288,19 @@ std::string card_page(const http::Request& request, const tenancy::Tenant* tenan
   return render_page(frame, Layout::auth, title, main);
 }
 
+http::bhttp::status status_for(const Error& error) {
+  using status = http::bhttp::status;
+  switch (error.code()) {
+    case Error::Code::not_found: return status::not_found;
+    case Error::Code::denied: return status::forbidden;
+    case Error::Code::conflict: return status::conflict;
+    case Error::Code::invalid_argument: return status::unprocessable_entity;
+    case Error::Code::unavailable:
+    case Error::Code::timeout: return status::service_unavailable;
+    default: return status::internal_server_error;
+  }
+}
+
 http::Response error_page(const http::Request& request, http::bhttp::status status, std::string_view title,
                           std::string_view message, const tenancy::Tenant* tenant) {
   Frame frame = plain_frame(request, tenant);

@@ -77,6 +77,10 @@ std::string card_page(const http::Request& request, const tenancy::Tenant* tenan
 http::Response error_page(const http::Request& request, http::bhttp::status status, std::string_view title,
                           std::string_view message, const tenancy::Tenant* tenant = nullptr);
 
+// The status that answers a failed operation: not found 404, denied 403, conflict 409, bad input 422,
+// unavailable 503, anything else 500.
+http::bhttp::status status_for(const Error& error);
+
 // A redirect (303 See Other) to a local path.
 http::Response redirect(const http::Request& request, std::string_view location);
 
