@@ -69,21 +69,4 @@ Status Tenancy::set_primary_domain(std::string_view slug, std::string_view host)
   });
 }
 
-Status Tenancy::rename(std::string_view slug, std::string_view name) {
-  std::string text(name);
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  while (!text.empty() && text.front() == ' ') text.erase(0, 1);
-  if (text.empty() || text.size() > 120) return Error::invalid_argument("a workspace name has 1 to 120 characters");
-  if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
-    return Error::invalid_argument("a workspace name may not contain control characters");
-  }
-  return change(slug, "renaming the workspace", [&](soci::session& s, const Tenant& tenant) -> Status {
-    long long id = tenant.id;
-    std::string now = utc_now();
-    s << "UPDATE calyx_tenants SET name = :name, updated_at = :now WHERE id = :id", soci::use(text), soci::use(now),
-        soci::use(id);
-    return Ok{};
-  });
-}
-
 }  // namespace calyx::tenancy

@@ -3,11 +3,14 @@
 #include <calyx/digest.hpp>
 #include <calyx/i18n/i18n.hpp>
 #include <calyx/tenancy/tenancy.hpp>
+#include <calyx/text.hpp>
 
 #include "tenancy/records.hpp"
 
 #include <fmt/format.h>
 #include <sodium.h>
+
+#include <algorithm>
 
 namespace calyx::tenancy {
 namespace {
@@ -30,6 +33,11 @@ Result<std::string> unbase64(std::string_view text) {
   }
   bytes.resize(length);
   return bytes;
+}
+
+Status check_locale(std::string_view locale) {
+  if (i18n::supported(locale)) return Ok{};
+  return Error::invalid_argument(fmt::format("'{}' is not a supported language ({})", locale, i18n::supported_list()));
 }
 
 }  // namespace
@@ -60,13 +68,29 @@ Status Tenancy::set_custom_js_allowed(std::string_view slug, bool allowed) {
 }
 
 Status Tenancy::set_locale(std::string_view slug, std::string_view locale) {
-  if (!i18n::supported(locale)) {
-    return Error::invalid_argument(fmt::format("'{}' is not a supported language ({})", locale, i18n::supported_list()));
-  }
+  if (auto ok = check_locale(locale); !ok) return ok;
   return change(slug, "changing the language", [&](soci::session& s, const Tenant& tenant) -> Status {
     std::string text(locale);
     long long id = tenant.id;
     s << "UPDATE calyx_tenants SET locale = :locale WHERE id = :id", soci::use(text), soci::use(id);
+    return Ok{};
+  });
+}
+
+Status Tenancy::set_workspace_settings(std::string_view slug, const WorkspaceSettings& settings) {
+  std::string name(text::trim(settings.name));
+  if (name.empty() || name.size() > 120) return Error::invalid_argument("a workspace name has 1 to 120 characters");
+  if (std::any_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+    return Error::invalid_argument("a workspace name may not contain control characters");
+  }
+  if (auto ok = check_locale(settings.locale); !ok) return ok;
+  return change(slug, "saving the workspace settings", [&](soci::session& s, const Tenant& tenant) -> Status {
+    long long id = tenant.id;
+    int signup = settings.allow_signup ? 1 : 0;
+    std::string now = utc_now();
+    s << "UPDATE calyx_tenants SET name = :name, locale = :locale, allow_signup = :signup, updated_at = :now "
+         "WHERE id = :id",
+        soci::use(name), soci::use(settings.locale), soci::use(signup), soci::use(now), soci::use(id);
     return Ok{};
   });
 }

@@ -411,14 +411,10 @@ http::Response AdminPages::settings(const http::Request& request, const http::Re
   const auto& tr = admin.frame.tr;
   if (request.method() == http::bhttp::verb::post) {
     std::string_view body = request.body();
-    std::string name = field(body, "name"), locale = field(body, "locale");
-    bool signup = field(body, "allow_signup") == "on";
-    // Checked before anything changes. (The address the workspace's emails come from is the operator's to set,
-    // `calyx tenant support-email`: a tenant admin could otherwise send mail in anyone's name.)
-    if (!i18n::supported(locale)) return refused(request, admin, "Settings", fmt::format("{}: {}", tr("Language"), locale));
-    Status ok = services_.tenancy.rename(tenant.slug, name);
-    if (ok) ok = services_.tenancy.set_locale(tenant.slug, locale);
-    if (ok) ok = services_.tenancy.set_signup(tenant.slug, signup);
+    // All or nothing. (The address the workspace's emails come from is the operator's to set, `calyx tenant
+    // support-email`: a tenant admin could otherwise send mail in anyone's name.)
+    Status ok = services_.tenancy.set_workspace_settings(
+        tenant.slug, {field(body, "name"), field(body, "locale"), field(body, "allow_signup") == "on"});
     if (!ok) return refused(request, admin, "Settings", ok.error().message());
     return done(request, context, admin, "tenant.settings_changed", tenant.slug, "/admin/settings", Flash::settings_saved);
   }

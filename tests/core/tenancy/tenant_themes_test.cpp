@@ -133,13 +133,27 @@ TEST_CASE("domains after creation: added normalized and unique, the last never r
   });
 }
 
-TEST_CASE("renaming a workspace") {
+TEST_CASE("workspace settings: name, language and sign-up checked first, stored together or not at all") {
   testing::every_backend([](TestDatabase& database) {
     TenancyWorld world(database);
     world.create("acme");
-    REQUIRE(world.tenants->rename("acme", "  Acme Worldwide ").ok());
-    CHECK(world.reload("acme").name == "Acme Worldwide");
-    CHECK(world.tenants->rename("acme", "   ").error().message() == "a workspace name has 1 to 120 characters");
-    CHECK(world.tenants->rename("acme", "A\nB").error().message().find("control characters") != std::string::npos);
+    REQUIRE(world.tenants->set_workspace_settings("acme", {"  Acme Worldwide ", "pt-BR", true}).ok());
+    auto acme = world.reload("acme");
+    CHECK(acme.name == "Acme Worldwide");
+    CHECK(acme.locale == "pt-BR");
+    CHECK(acme.allow_signup);
+    auto refused = [&](tenancy::Tenancy::WorkspaceSettings settings) {
+      auto outcome = world.tenants->set_workspace_settings("acme", settings);
+      REQUIRE_FALSE(outcome.ok());
+      auto after = world.reload("acme");  // nothing of the refused settings was kept
+      CHECK(after.name == "Acme Worldwide");
+      CHECK(after.locale == "pt-BR");
+      CHECK(after.allow_signup);
+      return outcome.error().message();
+    };
+    CHECK(refused({"   ", "en", false}) == "a workspace name has 1 to 120 characters");
+    CHECK(refused({std::string(121, 'a'), "en", false}) == "a workspace name has 1 to 120 characters");
+    CHECK(refused({"A\nB", "en", false}).find("control characters") != std::string::npos);
+    CHECK(refused({"Renamed", "fr", false}) == "'fr' is not a supported language (en, pt-BR)");
   });
 }

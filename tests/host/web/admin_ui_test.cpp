@@ -323,6 +323,7 @@ TEST_CASE("modules, domains and settings from the tenant admin pages") {
     CHECK(acme.allow_signup);
     CHECK(post(owner, "/admin/settings", "name=X&locale=klingon", "/admin/settings").status == 422);
     CHECK(world.tenancy->find("acme")->locale == "pt-BR");  // nothing of the refused form was kept
+    CHECK(world.tenancy->find("acme")->name == "Acme Global");
     // The workspace's language is the default for everyone on it.
     CHECK(world.get("acme.localhost", "/no/such/page")->body.find(R"(<html lang="pt-BR")") != std::string::npos);
   });

@@ -82,8 +82,6 @@ class Tenancy {
   Status add_domain(std::string_view slug, std::string_view host);
   Status remove_domain(std::string_view slug, std::string_view host);
   Status set_primary_domain(std::string_view slug, std::string_view host);
-  // The tenant's display name (1–120 characters).
-  Status rename(std::string_view slug, std::string_view name);
 
   // White-label (tenant_themes.cpp). The theme fields the tenant sets itself, replacing what it had; every
   // value is validated first and nothing is kept when one is refused (the error lists each refusal).
@@ -92,6 +90,13 @@ class Tenancy {
   Status set_custom_js_allowed(std::string_view slug, bool allowed);
   // The tenant's default interface language ("en" or "pt-BR").
   Status set_locale(std::string_view slug, std::string_view locale);
+  // What the workspace's settings page sets, all checked first and stored together or not at all: the display
+  // name (1–120 characters, trimmed, no control characters), the language, whether people may sign up.
+  struct WorkspaceSettings {
+    std::string name, locale;
+    bool allow_signup = false;
+  };
+  Status set_workspace_settings(std::string_view slug, const WorkspaceSettings& settings);
   // Stores an uploaded image for an image field (type from its bytes, size-checked) and points the field at
   // it; returns the field's new value (a same-origin URL that changes with the content).
   Result<std::string> put_theme_image(std::string_view slug, std::string_view field, std::string_view bytes);
