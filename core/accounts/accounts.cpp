@@ -20,9 +20,40 @@
 namespace calyx::accounts {
 namespace {
 
+// A user's columns, read from `calyx_users u`, in the order UserRow binds them.
 constexpr const char* kUserColumns =
-    "id, email, name, status, platform_admin, COALESCE(confirmed_at, ''), COALESCE(last_sign_in_at, ''), "
-    "COALESCE(last_sign_in_ip, ''), created_at, locale";
+    "u.id, u.email, u.name, u.status, u.platform_admin, COALESCE(u.confirmed_at, ''), COALESCE(u.last_sign_in_at, ''), "
+    "COALESCE(u.last_sign_in_ip, ''), u.created_at, u.locale";
+
+// Where a statement selecting kUserColumns puts them.
+struct UserRow {
+  User user;
+  long long id = 0;
+  int admin = 0;
+  std::string status;
+  soci::indicator found = soci::i_null;
+
+  void bind(soci::statement& statement) {
+    statement.exchange(soci::into(id, found));
+    statement.exchange(soci::into(user.email));
+    statement.exchange(soci::into(user.name));
+    statement.exchange(soci::into(status));
+    statement.exchange(soci::into(admin));
+    statement.exchange(soci::into(user.confirmed_at));
+    statement.exchange(soci::into(user.last_sign_in_at));
+    statement.exchange(soci::into(user.last_sign_in_ip));
+    statement.exchange(soci::into(user.created_at));
+    statement.exchange(soci::into(user.locale));
+  }
+  // The user read, once the statement has run.
+  Result<User> read() {
+    if (found != soci::i_ok) return Error::not_found("no such user");
+    user.id = id;
+    user.platform_admin = admin != 0;
+    user.status = parse_user_status(status).value();
+    return user;
+  }
+};
 
 // Reads one user row selected by `where` (with one bound value).
 template <typename Value>
@@ -30,20 +61,13 @@ Result<User> read_user(db::ConnectionPool& pool, const std::string& where, Value
   auto lease = pool.acquire();
   if (!lease) return lease.error();
   try {
-    User u;
-    long long id = 0;
-    int admin = 0;
-    std::string status;
-    soci::indicator found = soci::i_null;
-    lease->session() << std::string("SELECT ") + kUserColumns + " FROM calyx_users WHERE " + where,
-        soci::into(id, found), soci::into(u.email), soci::into(u.name), soci::into(status), soci::into(admin),
-        soci::into(u.confirmed_at), soci::into(u.last_sign_in_at), soci::into(u.last_sign_in_ip),
-        soci::into(u.created_at), soci::into(u.locale), soci::use(value);
-    if (found != soci::i_ok) return Error::not_found("no such user");
-    u.id = id;
-    u.platform_admin = admin != 0;
-    u.status = parse_user_status(status).value();
-    return u;
+    UserRow row;
+    soci::statement statement(lease->session());
+    row.bind(statement);
+    statement.exchange(soci::use(value));
+    db::dialect::prepare_once(statement, std::string("SELECT ") + kUserColumns + " FROM calyx_users u WHERE " + where);
+    statement.execute(true);
+    return row.read();
   } catch (const std::exception& e) {
     return Error::failed("reading the user", e);
   }
@@ -312,37 +336,38 @@ Result<Session> Accounts::open_session(const User& user, std::int64_t tenant_id,
 
 Result<Session> Accounts::session(std::string_view token, std::int64_t tenant_id) {
   if (token.size() != 64) return Error::not_found("no session");
-  std::string digest = token_digest(token), last_seen;
-  long long user_id = 0;
-  Session out;
-  {  // the session row; the connection goes back before the user is read (no nested acquire from one pool)
-    auto lease = host_.acquire();
-    if (!lease) return lease.error();
-    try {
-      long long tenant = 0, expires = 0, impersonator = 0;
-      soci::indicator found = soci::i_null, impersonated = soci::i_null;
-      lease->session() << "SELECT user_id, tenant_id, csrf_token, impersonator_id, expires_at, last_seen_at "
-                          "FROM calyx_sessions WHERE token_hash = :h",
-          soci::use(digest), soci::into(user_id, found), soci::into(tenant), soci::into(out.csrf_token),
-          soci::into(impersonator, impersonated), soci::into(expires), soci::into(last_seen);
-      if (found != soci::i_ok || tenant != tenant_id) return Error::not_found("no session");
-      if (expires <= unix_now()) {
-        lease->session() << "DELETE FROM calyx_sessions WHERE token_hash = :h", soci::use(digest);
-        return Error::not_found("the session expired");
-      }
-      out.tenant_id = tenant;
-      out.expires_at = expires;
-      if (impersonated == soci::i_ok) out.impersonator_id = impersonator;
-    } catch (const std::exception& e) {
-      return Error::failed("reading the session", e);
-    }
-  }
-  auto user = read_user(host_, "id = :id", user_id);
-  if (!user) return user.error();
+  std::string digest = token_digest(token);
   auto lease = host_.acquire();
   if (!lease) return lease.error();
   try {
+    // The session and its user in one query.
+    Session out;
+    UserRow row;
+    long long tenant = 0, expires = 0, impersonator = 0;
+    std::string last_seen;
+    soci::indicator impersonated = soci::i_null;
+    soci::statement statement(lease->session());
+    statement.exchange(soci::into(tenant));
+    statement.exchange(soci::into(out.csrf_token));
+    statement.exchange(soci::into(impersonator, impersonated));
+    statement.exchange(soci::into(expires));
+    statement.exchange(soci::into(last_seen));
+    row.bind(statement);
+    statement.exchange(soci::use(digest));
+    db::dialect::prepare_once(statement, std::string("SELECT s.tenant_id, s.csrf_token, s.impersonator_id, s.expires_at, "
+                                                     "s.last_seen_at, ") +
+                                             kUserColumns +
+                                             " FROM calyx_sessions s JOIN calyx_users u ON u.id = s.user_id "
+                                             "WHERE s.token_hash = :h");
+    statement.execute(true);
+    auto user = row.read();
+    if (!user || tenant != tenant_id) return Error::not_found("no session");
+    if (expires <= unix_now()) {
+      lease->session() << "DELETE FROM calyx_sessions WHERE token_hash = :h", soci::use(digest);
+      return Error::not_found("the session expired");
+    }
     if (user->status != UserStatus::active) {
+      long long user_id = user->id;
       lease->session() << "DELETE FROM calyx_sessions WHERE user_id = :u", soci::use(user_id);
       return Error::not_found("the account is no longer active");
     }
@@ -352,11 +377,14 @@ Result<Session> Accounts::session(std::string_view token, std::int64_t tenant_id
       lease->session() << "UPDATE calyx_sessions SET last_seen_at = :n WHERE token_hash = :h", soci::use(now),
           soci::use(digest);
     }
+    out.tenant_id = tenant;
+    out.expires_at = expires;
+    if (impersonated == soci::i_ok) out.impersonator_id = impersonator;
+    out.user = std::move(user.value());
+    return out;
   } catch (const std::exception& e) {
     return Error::failed("reading the session", e);
   }
-  out.user = std::move(user.value());
-  return out;
 }
 
 Status Accounts::sign_out(std::string_view token) {

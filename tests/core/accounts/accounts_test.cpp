@@ -72,6 +72,25 @@ TEST_CASE("users, sessions bound to one tenant, suspension and the last owner of
     REQUIRE(accounts.end_sessions(ann->id, second->token).ok());
     CHECK_FALSE(accounts.session(session->token, acme.id).ok());
     CHECK(accounts.session(second->token, acme.id).ok());
+    {  // an expired session is refused and removed
+      auto third = accounts.sign_in({"ann@example.com", "correct horse battery", "10.0.0.1", "test", acme.id}).value();
+      auto lease = world.pool->acquire();
+      std::string digest = accounts::token_digest(third.token);
+      lease->session() << "UPDATE calyx_sessions SET expires_at = 1 WHERE token_hash = :h", soci::use(digest);
+      CHECK(accounts.session(third.token, acme.id).error().message() == "the session expired");
+      CHECK(accounts.session_count(ann->id).value() == 1);
+    }
+    {  // an account no longer active (changed behind Accounts' back) loses its sessions at their next use
+      auto lease = world.pool->acquire();
+      long long id = ann->id;
+      lease->session() << "UPDATE calyx_users SET status = 'suspended' WHERE id = :id", soci::use(id);
+      CHECK(accounts.session(second->token, acme.id).error().message() == "the account is no longer active");
+      CHECK(accounts.session_count(ann->id).value() == 0);
+      lease->session() << "UPDATE calyx_users SET status = 'active' WHERE id = :id", soci::use(id);
+      CHECK_FALSE(accounts.session(second->token, acme.id).ok());  // gone, not just refused
+      second = accounts.sign_in({"ann@example.com", "correct horse battery", "10.0.0.1", "test", acme.id});
+      REQUIRE(second.ok());
+    }
     REQUIRE(accounts.set_status(ann->id, accounts::UserStatus::suspended).ok());
     CHECK_FALSE(accounts.session(second->token, acme.id).ok());
     CHECK(accounts.sign_in({"ann@example.com", "correct horse battery", "10.0.0.1", "", acme.id}).error().message() ==
