@@ -54,6 +54,15 @@ Status Tenancy::set_theme(std::string_view slug, const themes::Values& values) {
     long long id = tenant.id;
     s << "UPDATE calyx_tenants SET theme = :theme, updated_at = :now WHERE id = :id", soci::use(json), soci::use(now),
         soci::use(id);
+    // An uploaded image the theme no longer points at goes: it would otherwise answer for an image the tenant
+    // now inherits (the same /theme/files/<field> path on its host).
+    for (std::string_view field : themes::kImageFields) {
+      auto value = checked.values.find(field);
+      std::string own = fmt::format("/theme/files/{}?", field);
+      if (value != checked.values.end() && value->second.starts_with(own)) continue;
+      std::string name(field);
+      s << "DELETE FROM calyx_theme_files WHERE tenant_id = :id AND field = :field", soci::use(id), soci::use(name);
+    }
     return Ok{};
   });
 }

@@ -575,5 +575,16 @@ TEST_CASE("a child workspace wears its parent's theme where it sets nothing, its
     CHECK(logo->status == 200);
     CHECK(logo->body == png);
     CHECK(world.get("globex.localhost", *url)->status == 404);  // not a child: nothing to inherit
+
+    // A logo of the child's own, then cleared: the child wears its parent's again, at the same path.
+    const std::string own = std::string("\x89PNG\r\n\x1a\n", 8) + "child logo";
+    auto own_url = world.tenancy->put_theme_image("acme-eu", "logo_url", own);
+    REQUIRE(own_url.ok());
+    REQUIRE(world.directory->refresh().ok());
+    CHECK(world.get("acme-eu.localhost", *own_url)->body == own);
+    REQUIRE(world.tenancy->set_theme("acme-eu", {{"company_name", "Acme Europe"}}).ok());
+    REQUIRE(world.directory->refresh().ok());
+    CHECK(world.get("acme-eu.localhost", "/sign-in")->body.find(R"(<img src=")" + *url) != std::string::npos);
+    CHECK(world.get("acme-eu.localhost", *url)->body == png);
   });
 }
