@@ -82,12 +82,16 @@ Result<std::unique_ptr<soci::session>> ConnectionPool::connect() {
   }
 }
 
-Result<Lease> ConnectionPool::acquire() { return acquire(options_.acquire_timeout); }
+Result<Lease> ConnectionPool::acquire() { return acquire(options_.acquire_timeout, options_.size); }
 
-Result<Lease> ConnectionPool::acquire(std::chrono::milliseconds timeout) {
+Result<Lease> ConnectionPool::acquire(std::chrono::milliseconds timeout) { return acquire(timeout, options_.size); }
+
+Result<Lease> ConnectionPool::acquire_beside() { return acquire(options_.acquire_timeout, 2 * options_.size); }
+
+Result<Lease> ConnectionPool::acquire(std::chrono::milliseconds timeout, std::size_t most_open) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_lock lock(mutex_);
-  bool ready = available_.wait_until(lock, deadline, [&] { return !idle_.empty() || open_ < options_.size; });
+  bool ready = available_.wait_until(lock, deadline, [&] { return !idle_.empty() || open_ < most_open; });
   if (!ready) {
     return Error::timeout(fmt::format("no database connection became free within {} ms (pool of {}, all in use)",
                                       timeout.count(), options_.size));
@@ -137,15 +141,18 @@ void ConnectionPool::release(std::unique_ptr<soci::session> session, bool discar
     discard = dialect::in_transaction(*session, url_.backend);
   }
   if (!discard) discard = dialect::is_broken(*session, url_.backend);
-  if (discard) session.reset();
-  std::lock_guard lock(mutex_);
-  --leased_;
-  if (discard) {
-    --open_;
-  } else {
-    idle_.push_back({std::move(session), std::chrono::steady_clock::now()});
+  {
+    std::lock_guard lock(mutex_);
+    if (open_ > options_.size) discard = true;  // an extra connection (acquire_beside) closes
+    --leased_;
+    if (discard) {
+      --open_;
+    } else {
+      idle_.push_back({std::move(session), std::chrono::steady_clock::now()});
+    }
+    available_.notify_one();
   }
-  available_.notify_one();
+  session.reset();  // a discarded connection closes outside the lock
 }
 
 Status ConnectionPool::check_database_file() const {

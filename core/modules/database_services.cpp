@@ -331,9 +331,16 @@ Status DatabaseCallServices::db_rollback(calyx_call& call) {
   return savepoint_command(call, fmt::format("RELEASE SAVEPOINT calyx_sp_{}", savepoints_--));
 }
 
+// A connection for the host's own reads and writes during the call. When the call's data lives in the host
+// database, the call may hold one of the pool's connections already: the second one must not wait for calls
+// that may be waiting the same way.
+Result<db::Lease> DatabaseCallServices::host_lease() {
+  return lease_ && scope_.pool == &host_pool_ ? host_pool_.acquire_beside() : host_pool_.acquire();
+}
+
 Result<std::string> DatabaseCallServices::settings_get(calyx_call& call) {
   if (!call.module) return Error::internal("settings asked outside a module call");
-  auto lease = host_pool_.acquire();
+  auto lease = host_lease();
   if (!lease) return lease.error();
   try {
     std::string json;
@@ -352,7 +359,7 @@ Status DatabaseCallServices::settings_set(calyx_call& call, std::string_view jso
   boost::system::error_code ec;
   auto parsed = boost::json::parse(json, ec);
   if (ec || !parsed.is_object()) return Error::invalid_argument("module settings must be a JSON object");
-  auto lease = host_pool_.acquire();
+  auto lease = host_lease();
   if (!lease) return lease.error();
   try {
     long long tenant = call.tenant.id;

@@ -34,6 +34,26 @@ TEST_CASE("an exhausted pool waits, then times out with a clear error") {
   });
 }
 
+TEST_CASE("a holder's second connection is opened beside a full pool, and closes when given back") {
+  every_backend([](TestDatabase& database) {
+    auto options = TestDatabase::quick_options();
+    options.size = 1;
+    options.acquire_timeout = std::chrono::milliseconds(200);
+    auto pool = database.open_pool(options);
+    auto held = pool->acquire();
+    REQUIRE(held.ok());
+    {
+      auto beside = pool->acquire_beside();
+      REQUIRE(beside.ok());
+      CHECK(pool->open_connections() == 2);
+      auto again = pool->acquire_beside();  // twice the size at most: this one waits, then times out
+      CHECK(again.error().code() == Error::Code::timeout);
+    }
+    CHECK(pool->open_connections() == 1);
+    CHECK(pool->idle_connections() == 0);  // the extra one closed; the held one is still out
+  });
+}
+
 TEST_CASE("a waiter gets the connection another thread gives back") {
   every_backend([](TestDatabase& database) {
     auto options = TestDatabase::quick_options();

@@ -179,6 +179,19 @@ TEST_CASE("module settings are kept per tenant and must be a JSON object") {
   });
 }
 
+TEST_CASE("a call that holds the pool's every connection still reads its settings") {
+  testing::every_backend([](TestDatabase& database) {
+    auto one_connection = TestDatabase::quick_options();
+    one_connection.size = 1;
+    ModuleWorld world(database, "", one_connection);
+    REQUIRE(world.call("POST", "/notes/settings", R"({"per_page":5})").status == CALYX_OK);
+    auto read = world.call("GET", "/notes/settings?after-query");
+    CHECK_MESSAGE(read.status == CALYX_OK, read.error);
+    CHECK(read.response.body == R"({"per_page":5})");
+    CHECK(world.pool->open_connections() == 1);  // the extra connection closed when given back
+  });
+}
+
 TEST_CASE("a call knows its tenant, user and permissions; hooks and templates work from a module") {
   testing::every_backend([](TestDatabase& database) {
     ModuleWorld world(database);

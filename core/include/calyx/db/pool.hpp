@@ -69,6 +69,11 @@ class ConnectionPool {
   // A connection, waiting at most the configured (or given) timeout for one to be free.
   Result<Lease> acquire();
   Result<Lease> acquire(std::chrono::milliseconds timeout);
+  // A second connection for someone who holds one of this pool's connections and needs work done beside it (a
+  // module call reading its settings): when every connection is leased, it opens one more rather than wait for
+  // holders that may be waiting the same way — up to twice the pool's size; an extra connection closes when it
+  // is given back.
+  Result<Lease> acquire_beside();
 
   // Checks that the database answers a query now (readiness probes).
   Status ping(std::chrono::milliseconds timeout);
@@ -87,6 +92,7 @@ class ConnectionPool {
   };
 
   ConnectionPool(DatabaseUrl url, PoolOptions options);
+  Result<Lease> acquire(std::chrono::milliseconds timeout, std::size_t most_open);
   Result<std::unique_ptr<soci::session>> connect();
   Status check_database_file() const;
   void release(std::unique_ptr<soci::session> session, bool discard);

@@ -57,6 +57,7 @@ class DatabaseCallServices : public CallServices {
   Result<db::Lease*> connection(const calyx_call& call);
   Status open_call(const calyx_call& call);
   Status savepoint_command(calyx_call& call, const std::string& sql);
+  Result<db::Lease> host_lease();
 
   DataScope scope_;
   db::ConnectionPool& host_pool_;
