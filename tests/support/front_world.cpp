@@ -68,6 +68,20 @@ FrontWorld::FrontWorld(TestDatabase& database) {
 
 FrontWorld::~FrontWorld() { server->stop(); }
 
+std::int64_t FrontWorld::person(const char* email, bool platform_admin) {
+  auto user = accounts->create_user({email, "", kPassword, platform_admin, true});
+  REQUIRE_MESSAGE(user.ok(), (user.ok() ? "" : user.error().message()));
+  return user->id;
+}
+
+std::int64_t FrontWorld::member(const char* email, const char* tenant, orgs::TenantRole role, const char* module_role) {
+  std::int64_t id = person(email);
+  auto tenant_id = tenancy->find(tenant)->id;
+  REQUIRE(memberships->set_role(tenant_id, id, role).ok());
+  if (module_role) REQUIRE(memberships->grant_module_role(tenant_id, id, module_role).ok());
+  return id;
+}
+
 std::optional<HttpResponse> FrontWorld::get(const std::string& host, const std::string& target) {
   return http_request(server->port(), "GET", target, "", "", host);
 }

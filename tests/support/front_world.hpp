@@ -23,9 +23,16 @@
 
 namespace calyx::testing {
 
+// The password of every user the tests make.
+inline constexpr const char* kPassword = "correct horse battery";
+
 struct FrontWorld {
   explicit FrontWorld(TestDatabase& database);
   ~FrontWorld();
+
+  // A confirmed user with kPassword; its id. In `tenant` (a slug) when given, with `role` and `module_role`.
+  std::int64_t person(const char* email, bool platform_admin = false);
+  std::int64_t member(const char* email, const char* tenant, orgs::TenantRole role, const char* module_role = nullptr);
 
   std::optional<HttpResponse> get(const std::string& host, const std::string& target);
   // Waits (at most `limit`) until `host` + `target` answers `status`.

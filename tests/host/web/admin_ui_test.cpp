@@ -13,30 +13,18 @@ using calyx::testing::Browser;
 using calyx::testing::FrontWorld;
 using calyx::testing::http_request;
 using calyx::testing::HttpResponse;
+using calyx::testing::kPassword;
 using calyx::testing::TestDatabase;
 
 namespace {
 
-constexpr const char* kPassword = "correct horse battery";
-
 struct Team {
-  explicit Team(FrontWorld& world) {
-    auto make = [&](const char* email, bool admin = false) {
-      auto user = world.accounts->create_user({email, "", kPassword, admin, true});
-      REQUIRE(user.ok());
-      return user->id;
-    };
-    auto acme = world.tenancy->find("acme")->id;
-    owner = make("owner@acme.test");
-    member = make("member@acme.test");
-    reader = make("reader@acme.test");
-    platform = make("root@platform.test", true);
-    REQUIRE(world.memberships->set_role(acme, owner, orgs::TenantRole::owner).ok());
-    REQUIRE(world.memberships->set_role(acme, member, orgs::TenantRole::member).ok());
-    REQUIRE(world.memberships->set_role(acme, reader, orgs::TenantRole::member).ok());
-    REQUIRE(world.memberships->grant_module_role(acme, reader, "blog.viewer").ok());
-  }
-  std::int64_t owner = 0, member = 0, reader = 0, platform = 0;
+  explicit Team(FrontWorld& world)
+      : owner(world.member("owner@acme.test", "acme", orgs::TenantRole::owner)),
+        member(world.member("member@acme.test", "acme", orgs::TenantRole::member)),
+        reader(world.member("reader@acme.test", "acme", orgs::TenantRole::member, "blog.viewer")),
+        platform(world.person("root@platform.test", true)) {}
+  std::int64_t owner, member, reader, platform;
 };
 
 Browser signed_in(FrontWorld& world, const std::string& email, const std::string& host = "acme.localhost") {

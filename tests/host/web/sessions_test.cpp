@@ -17,30 +17,17 @@ using calyx::testing::Browser;
 using calyx::testing::FrontWorld;
 using calyx::testing::http_request;
 using calyx::testing::HttpResponse;
+using calyx::testing::kPassword;
 using calyx::testing::TestDatabase;
 
 namespace {
 
-constexpr const char* kPassword = "correct horse battery";
-
 struct People {
-  explicit People(FrontWorld& world) {
-    auto make = [&](const char* email, bool admin = false) {
-      auto user = world.accounts->create_user({email, "", kPassword, admin, true});
-      REQUIRE_MESSAGE(user.ok(), (user.ok() ? "" : user.error().message()));
-      return user->id;
-    };
-    editor = make("editor@acme.test");
-    viewer = make("viewer@acme.test");
-    outsider = make("outsider@globex.test");
-    auto acme = world.tenancy->find("acme")->id, globex = world.tenancy->find("globex")->id;
-    REQUIRE(world.memberships->set_role(acme, editor, orgs::TenantRole::member).ok());
-    REQUIRE(world.memberships->grant_module_role(acme, editor, "blog.editor").ok());
-    REQUIRE(world.memberships->set_role(acme, viewer, orgs::TenantRole::member).ok());
-    REQUIRE(world.memberships->grant_module_role(acme, viewer, "blog.viewer").ok());
-    REQUIRE(world.memberships->set_role(globex, outsider, orgs::TenantRole::owner).ok());
-  }
-  std::int64_t editor = 0, viewer = 0, outsider = 0;
+  explicit People(FrontWorld& world)
+      : editor(world.member("editor@acme.test", "acme", orgs::TenantRole::member, "blog.editor")),
+        viewer(world.member("viewer@acme.test", "acme", orgs::TenantRole::member, "blog.viewer")),
+        outsider(world.member("outsider@globex.test", "globex", orgs::TenantRole::owner)) {}
+  std::int64_t editor, viewer, outsider;
 };
 
 }  // namespace
