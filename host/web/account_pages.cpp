@@ -28,6 +28,12 @@ std::string alert(std::string_view message) {
   return fmt::format(R"(<p role="alert" class="flash flash-error">{}</p>)", escape_html(message));
 }
 
+// A card that says one thing: `title` as its heading, then `paragraph` (HTML).
+http::Response notice(const http::Request& request, const tenancy::Tenant& tenant, std::string_view title,
+                      std::string_view paragraph) {
+  return card_response(request, &tenant, title, fmt::format("<h1>{}</h1><p>{}</p>", escape_html(title), paragraph));
+}
+
 }  // namespace
 
 http::Response SessionPages::forgot_password(const http::Request& request, const http::RequestContext& context,
@@ -59,12 +65,8 @@ http::Response SessionPages::forgot_password(const http::Request& request, const
   services_.audit.record({0, "", "user", std::nullopt, std::nullopt, tenant.id, "password.reset_requested", email, "{}",
                           context.remote_address});
   // The same answer whether the account exists or not.
-  return http::make_response(
-      request, status::ok,
-      card_page(request, &tenant, tr("Check your email"),
-                fmt::format("<h1>{}</h1><p>{}</p>", escape_html(tr("Check your email")),
-                            escape_html(tr("If an account exists for that address, we sent it a link to choose a new password.")))),
-      "text/html; charset=utf-8");
+  return notice(request, tenant, tr("Check your email"),
+                escape_html(tr("If an account exists for that address, we sent it a link to choose a new password.")));
 }
 
 http::Response SessionPages::reset_password(const http::Request& request, const http::RequestContext& context,
@@ -137,12 +139,8 @@ http::Response SessionPages::register_page(const http::Request& request, const h
                     fmt::format("Welcome to {}! Confirm your email address to sign in:\n{}/confirm?token={}\n",
                                                 tenant.name, tenant_url(request, tenant), registered->confirmation_token));
   }
-  return http::make_response(request, status::ok,
-                             card_page(request, &tenant, tr("Check your email"),
-                                       fmt::format("<h1>{}</h1><p>{}</p>", escape_html(tr("Check your email")),
-                                                   escape_html(tr("We sent a link to that address. Follow it to confirm "
-                                                                  "your account, then sign in.")))),
-                             "text/html; charset=utf-8");
+  return notice(request, tenant, tr("Check your email"),
+                escape_html(tr("We sent a link to that address. Follow it to confirm your account, then sign in.")));
 }
 
 http::Response SessionPages::confirm(const http::Request& request, const http::RequestContext& context,
@@ -152,12 +150,9 @@ http::Response SessionPages::confirm(const http::Request& request, const http::R
   services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "user.email_confirmed", user->email, "{}",
                           context.remote_address});
   i18n::Translator tr(page_locale(request, &tenant, nullptr));
-  return http::make_response(request, status::ok,
-                             card_page(request, &tenant, tr("Email confirmed"),
-                                       fmt::format(R"(<h1>{}</h1><p>{} <a href="/sign-in">{}</a>.</p>)",
-                                                   escape_html(tr("Email confirmed")), escape_html(tr("Your account is ready.")),
-                                                   escape_html(tr("Sign in")))),
-                             "text/html; charset=utf-8");
+  return notice(request, tenant, tr("Email confirmed"),
+                fmt::format(R"({} <a href="/sign-in">{}</a>.)", escape_html(tr("Your account is ready.")),
+                            escape_html(tr("Sign in"))));
 }
 
 http::Response SessionPages::security(const http::Request& request, const http::RequestContext& context,
@@ -298,11 +293,8 @@ http::Response SessionPages::email_change_link(const http::Request& request, con
   services_.audit.record({0, "", "user", user->id, std::nullopt, tenant.id, "account.email_changed", user->email, "{}",
                           context.remote_address});
   i18n::Translator tr(page_locale(request, &tenant, nullptr));
-  return http::make_response(request, status::ok,
-                             card_page(request, &tenant, tr("Email changed"),
-                                       fmt::format("<h1>{}</h1><p>{} {}.</p>", escape_html(tr("Email changed")),
-                                                   escape_html(tr("Your account now uses")), escape_html(user->email))),
-                             "text/html; charset=utf-8");
+  return notice(request, tenant, tr("Email changed"),
+                fmt::format("{} {}.", escape_html(tr("Your account now uses")), escape_html(user->email)));
 }
 
 }  // namespace calyx::web

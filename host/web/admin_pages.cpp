@@ -231,21 +231,16 @@ http::Response SessionPages::invitation(const http::Request& request, const http
       if (!accepted) return error_page(request, status_for(accepted.error()), "Invitation not accepted", accepted.error().message(), &tenant);
       services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.accepted",
                               invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
-      return http::make_response(request, status::ok,
-                                 card_page(request, &tenant, tr("Welcome"),
-                                           fmt::format("<h1>{}</h1><p>{} {} — {}.</p>", text("Welcome"),
-                                                       text("You joined the organization"), escape_html(org_name),
-                                                       text(invitation->role == orgs::OrgRole::admin ? "admin" : "member"))),
-                                 "text/html; charset=utf-8");
+      return card_response(request, &tenant, tr("Welcome"),
+                           fmt::format("<h1>{}</h1><p>{} {} — {}.</p>", text("Welcome"), text("You joined the organization"),
+                                       escape_html(org_name),
+                                       text(invitation->role == orgs::OrgRole::admin ? "admin" : "member")));
     }
     if (action == "reject") {
       (void)services_.orgs->reject(token);
       services_.audit.record({0, "", "user", user.id, visitor.session->impersonator_id, tenant.id, "invitation.rejected",
                               invitation->email, fmt::format(R"({{"org_id":{}}})", invitation->org_id), context.remote_address});
-      return http::make_response(request, status::ok,
-                                 card_page(request, &tenant, tr("Invitation declined"),
-                                           "<h1>" + text("Invitation declined") + "</h1>"),
-                                 "text/html; charset=utf-8");
+      return card_response(request, &tenant, tr("Invitation declined"), "<h1>" + text("Invitation declined") + "</h1>");
     }
   }
   std::string body = fmt::format(
@@ -256,7 +251,7 @@ http::Response SessionPages::invitation(const http::Request& request, const http
       fmt::arg("invited", text("invited to join")),
       fmt::arg("role", text(invitation->role == orgs::OrgRole::admin ? "admin" : "member")), fmt::arg("token", escape_html(token)),
       fmt::arg("csrf", visitor.session->csrf_token), fmt::arg("accept", text("Accept")), fmt::arg("decline", text("Decline")));
-  return http::make_response(request, status::ok, card_page(request, &tenant, tr("Invitation"), body), "text/html; charset=utf-8");
+  return card_response(request, &tenant, tr("Invitation"), body);
 }
 
 }  // namespace calyx::web

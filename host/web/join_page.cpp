@@ -43,7 +43,7 @@ http::Response SessionPages::join(const http::Request& request, const http::Requ
     std::string body = fmt::format(
         R"(<h1>{}</h1>{}<form method="post" action="/join"><input type="hidden" name="_csrf" value="{}"><input type="hidden" name="token" value="{}"><button type="submit">{}</button></form>)",
         escape_html(title), intro, escape_html(visitor.session->csrf_token), escape_html(token), escape_html(tr("Accept")));
-    return http::make_response(request, status::ok, card_page(request, &tenant, title, body), "text/html; charset=utf-8");
+    return card_response(request, &tenant, title, body);
   }
 
   if (services_.accounts.find_user(invitation->email)) {
@@ -52,7 +52,7 @@ http::Response SessionPages::join(const http::Request& request, const http::Requ
     std::string body = fmt::format(R"(<h1>{}</h1>{}<p><a class="btn no-underline" href="/sign-in?next={}">{}</a></p>)",
                                    escape_html(title), intro, escape_html(next),
                                    escape_html(fmt::format("{} {}", tr("Sign in as"), invitation->email)));
-    return http::make_response(request, status::ok, card_page(request, &tenant, title, body), "text/html; charset=utf-8");
+    return card_response(request, &tenant, title, body);
   }
 
   std::string fields = fmt::format(

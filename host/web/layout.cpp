@@ -281,11 +281,11 @@ void clear_flash(http::Response& response) {
   response.insert(http::bhttp::field::set_cookie, fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax", kFlashCookie));
 }
 
-std::string card_page(const http::Request& request, const tenancy::Tenant* tenant, std::string_view title,
-                      std::string_view main) {
+http::Response card_response(const http::Request& request, const tenancy::Tenant* tenant, std::string_view title,
+                             std::string_view main, http::bhttp::status status) {
   Frame frame = plain_frame(request, tenant);
   frame.flash.clear();  // shown (and cleared) by the next page_response
-  return render_page(frame, Layout::auth, title, main);
+  return http::make_response(request, status, render_page(frame, Layout::auth, title, main), "text/html; charset=utf-8");
 }
 
 http::bhttp::status status_for(const Error& error) {

@@ -68,10 +68,10 @@ void clear_flash(http::Response& response);
 // The SVG of a named icon (decorative: aria-hidden), or a small dot.
 std::string icon_svg(std::string_view name, std::string_view classes = "h-5 w-5");
 
-// A page of its own in the auth layout (a centred card), in the request's language: sign-in and account forms,
-// notices.
-std::string card_page(const http::Request& request, const tenancy::Tenant* tenant, std::string_view title,
-                      std::string_view main);
+// A page of its own in the auth layout (a centred card), in the request's language, as an HTML response: sign-in
+// and account forms, notices.
+http::Response card_response(const http::Request& request, const tenancy::Tenant* tenant, std::string_view title,
+                             std::string_view main, http::bhttp::status status = http::bhttp::status::ok);
 
 // An error page (403, 404, 503, …) in the tenant's theme; `title` and `message` are English and translated.
 http::Response error_page(const http::Request& request, http::bhttp::status status, std::string_view title,

@@ -176,7 +176,7 @@ http::Response SessionPages::form_page(const http::Request& request, const tenan
 <p><button type="submit">{5}</button></p>
 </form>)",
                                  escape_html(tr(title)), intro, escape_html(action), csrf, fields, escape_html(tr(button)));
-  auto response = http::make_response(request, code, card_page(request, &tenant, tr(title), body), "text/html; charset=utf-8");
+  auto response = card_response(request, &tenant, tr(title), body, code);
   response.set(http::bhttp::field::set_cookie, cookie(kSignInCookie, csrf));
   response.set(http::bhttp::field::cache_control, "no-store");
   return response;
@@ -205,7 +205,7 @@ http::Response SessionPages::mailbox(const http::Request& request, const tenancy
     body += fmt::format(R"(<article><h2>{}</h2><p>To {} · {}</p><pre>{}</pre></article>)", escape_html(m.subject),
                         escape_html(m.to), escape_html(m.created_at), linked);
   }
-  return http::make_response(request, status::ok, card_page(request, &tenant, "Mailbox", body), "text/html; charset=utf-8");
+  return card_response(request, &tenant, "Mailbox", body);
 }
 
 std::optional<http::Response> SessionPages::check_csrf(const http::Request& request, const Visitor& visitor,
@@ -286,7 +286,7 @@ http::Response SessionPages::sign_in_page(const http::Request& request, const te
       fmt::arg("email", escape_html(email)), fmt::arg("password_label", escape_html(tr("Password"))),
       fmt::arg("button", escape_html(tr("Sign in"))), fmt::arg("forgot", escape_html(tr("Forgot your password?"))),
       fmt::arg("pin", escape_html(tr("Email me a sign-in code"))));
-  auto response = http::make_response(request, code, card_page(request, &tenant, tr("Sign in"), body), "text/html; charset=utf-8");
+  auto response = card_response(request, &tenant, tr("Sign in"), body, code);
   response.set(http::bhttp::field::set_cookie, cookie(kSignInCookie, csrf));
   response.set(http::bhttp::field::cache_control, "no-store");
   return response;
