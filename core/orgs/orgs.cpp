@@ -317,12 +317,24 @@ Result<Invitation> Orgs::accept(std::string_view token, std::int64_t user_id, st
   if (!signed_in || *signed_in != inv->email) {
     return Error::denied(fmt::format("this invitation is for {}; sign in with that address", inv->email));
   }
-  if (auto ok = set_role(inv->org_id, user_id, inv->role); !ok) return ok.error();
   auto lease = host_.acquire();
   if (!lease) return lease.error();
   try {
-    long long id = inv->id;
-    lease->session() << "UPDATE calyx_invitations SET status = 'accepted' WHERE id = :i", soci::use(id);
+    db::Transaction tx(*lease);
+    auto& s = lease->session();
+    long long id = inv->id, org = inv->org_id, user = user_id;
+    // Single use even when two accept at once: only the one that moves it from pending wins.
+    soci::statement claim = (s.prepare << "UPDATE calyx_invitations SET status = 'accepted' WHERE id = :i AND "
+                                          "status = 'pending'",
+                             soci::use(id));
+    claim.execute(true);
+    if (claim.get_affected_rows() != 1) return Error::conflict("this invitation was accepted already");
+    if (!member_role(s, org, user)) {  // someone who became a member meanwhile keeps the role they have
+      std::string role(to_string(inv->role)), now = utc_now();
+      s << "INSERT INTO calyx_org_members (org_id, user_id, role, created_at) VALUES (:o, :u, :r, :c)", soci::use(org),
+          soci::use(user), soci::use(role), soci::use(now);
+    }
+    tx.commit();
   } catch (const std::exception& e) {
     return Error::failed("accepting the invitation", e);
   }

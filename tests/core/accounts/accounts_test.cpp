@@ -231,6 +231,10 @@ TEST_CASE("orgs: members, the last admin, invitations sent, resent, revoked, acc
     CHECK(statuses[1].status == "rejected");
     CHECK(statuses[2].status == "revoked");
     CHECK(orgs.members(org->id)->size() == 2);
+    // An admin who accepts an invitation as a member stays admin (accepting never demotes).
+    auto again = orgs.invite(org->id, "ann@example.com", orgs::OrgRole::member, bob.id).value();
+    REQUIRE(orgs.accept(again.token, ann.id, "ann@example.com").ok());
+    CHECK(orgs.role_of(org->id, ann.id).value() == orgs::OrgRole::admin);
   });
 }
 
