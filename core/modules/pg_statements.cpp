@@ -7,13 +7,12 @@
 #include <libpq-events.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iterator>
 #include <list>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
-
-#include <cstdlib>
 #include <vector>
 
 namespace calyx::modules::pg {

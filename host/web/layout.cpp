@@ -301,6 +301,18 @@ http::bhttp::status status_for(const Error& error) {
   }
 }
 
+http::bhttp::status status_for(calyx_status s) {
+  using status = http::bhttp::status;
+  switch (s) {
+    case CALYX_INVALID_ARGUMENT: return status::bad_request;
+    case CALYX_DENIED: return status::forbidden;
+    case CALYX_NOT_FOUND: return status::not_found;
+    case CALYX_CONFLICT: return status::conflict;
+    case CALYX_UNAVAILABLE: return status::service_unavailable;
+    default: return status::internal_server_error;
+  }
+}
+
 http::Response error_page(const http::Request& request, http::bhttp::status status, std::string_view title,
                           std::string_view message, const tenancy::Tenant* tenant) {
   Frame frame = plain_frame(request, tenant);

@@ -9,6 +9,7 @@
 #include "http/router.hpp"
 
 #include <calyx/i18n/i18n.hpp>
+#include <calyx/plugin_api.h>
 #include <calyx/tenancy/tenant.hpp>
 
 #include <string>
@@ -80,6 +81,8 @@ http::Response error_page(const http::Request& request, http::bhttp::status stat
 // The status that answers a failed operation: not found 404, denied 403, conflict 409, bad input 422,
 // unavailable 503, anything else 500.
 http::bhttp::status status_for(const Error& error);
+// The status that answers a module's failed call: the same, except that bad input is 400 (no form to redisplay).
+http::bhttp::status status_for(calyx_status status);
 
 // A redirect (303 See Other) to a local path.
 http::Response redirect(const http::Request& request, std::string_view location);

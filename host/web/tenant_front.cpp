@@ -46,17 +46,6 @@ std::string with_csrf(std::string html, const Visitor& visitor) {
   return out;
 }
 
-status status_for(calyx_status s) {
-  switch (s) {
-    case CALYX_INVALID_ARGUMENT: return status::bad_request;
-    case CALYX_DENIED: return status::forbidden;
-    case CALYX_NOT_FOUND: return status::not_found;
-    case CALYX_CONFLICT: return status::conflict;
-    case CALYX_UNAVAILABLE: return status::service_unavailable;
-    default: return status::internal_server_error;
-  }
-}
-
 }  // namespace
 
 http::Response api_refusal(const http::Request& request, status code, std::string_view message) {
